@@ -1,0 +1,348 @@
+"""Scalar computational graphs: forward (Algorithm 3) and reverse-mode backward (Algorithm 4).
+
+Every :class:`Value` is a node ``u_i`` of the lecture's graph. It remembers
+
+* ``data``: its forward value ``u_i = f_i(a_i)``,
+* ``_prev``: its parents (the argument list ``a_i``),
+* ``_local``: the local partial derivative ``d f_i / d a_{i, pi(i, j)}`` along each edge, computed
+  once, during the forward pass, right where the operation is defined,
+* ``_op``: the gate's name as the slides draw it (``+``, ``*``, ``*-1``, ``1/x``, ``exp``, ...).
+
+The backward sweep is then Algorithm 4 read literally: visit the nodes from the last one created
+down to the first, and for every edge add ``local gradient * upstream gradient`` to the parent.
+A node created later can only depend on nodes created earlier, so the creation index *is* the
+partial order of the lecture; the sweep needs no recursion, and a chain of a million nodes works.
+
+The class is API-compatible with micrograd's ``Value`` (``Value(x)``, ``.data``, ``.grad``,
+``+ - * / **`` with numbers on either side, unary minus, ``.relu()``, ``.backward()``).
+Constants never become nodes: ``x * 3`` is a one-input gate ``*3`` with local gradient 3,
+exactly the ``ax`` and ``x + C`` gates of the sigmoid example.
+
+Kinks: ``relu`` has local gradient 0 at exactly 0; ``maximum(a, b)`` routes the whole upstream
+gradient to the larger input and splits it in half between the two on a tie (the average of the
+two one-sided derivatives, which is also what ``torch.maximum`` does).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import count
+
+__all__ = [
+    "Value",
+    "maximum",
+    "BackwardStep",
+    "backward_steps",
+    "topological_order",
+    "edges",
+    "zero_grad",
+]
+
+Number = int | float
+_creation = count()
+
+
+class Value:
+    """One node ``u_i`` of a scalar computational graph.
+
+    Parameters
+    ----------
+    data:
+        The forward value of the node (a Python number).
+    label:
+        An optional name used when the graph is drawn or its backward sweep is printed.
+    """
+
+    __slots__ = ("data", "grad", "label", "_prev", "_local", "_op", "_index")
+
+    def __init__(
+        self,
+        data: Number,
+        _children: tuple[Value, ...] = (),
+        _op: str = "",
+        _local: tuple[float, ...] = (),
+        label: str = "",
+    ) -> None:
+        if isinstance(data, Value):
+            raise TypeError(
+                "Value(data) takes a number, not another Value: use the Value itself, "
+                "or Value(v.data) for a new leaf with the same number"
+            )
+        self.data = data
+        self.grad = 0.0
+        self.label = label
+        self._prev = tuple(_children)
+        # Leaves built by a user get a unit local gradient for nothing (they have no edges).
+        self._local = _local if _local else (1.0,) * len(self._prev)
+        self._op = _op
+        self._index = next(_creation)
+
+    # -- construction of result nodes (the hot path: no validation, no closures) ----
+
+    @staticmethod
+    def _node(data: float, prev: tuple[Value, ...], local: tuple[float, ...], op: str) -> Value:
+        out = _new(Value)
+        out.data = data
+        out.grad = 0.0
+        out.label = ""
+        out._prev = prev
+        out._local = local
+        out._op = op
+        out._index = next(_creation)
+        return out
+
+    # -- binary gates ----
+
+    def __add__(self, other: Value | Number) -> Value:
+        # add gate: d(a+b)/da = 1, d(a+b)/db = 1  -> "distributes" the upstream gradient
+        if isinstance(other, Value):
+            return _node(self.data + other.data, (self, other), (1.0, 1.0), "+")
+        return _node(self.data + other, (self,), (1.0,), f"+{_fmt(other)}")
+
+    __radd__ = __add__
+
+    def __mul__(self, other: Value | Number) -> Value:
+        # multiply gate: d(ab)/da = b, d(ab)/db = a  -> "switches" the inputs
+        if isinstance(other, Value):
+            return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
+        return _node(self.data * other, (self,), (other,), f"*{_fmt(other)}")
+
+    __rmul__ = __mul__
+
+    def __sub__(self, other: Value | Number) -> Value:
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        if isinstance(other, Value):
+            return _node(self.data - other.data, (self, other), (1.0, -1.0), "-")
+        return _node(self.data - other, (self,), (1.0,), f"-{_fmt(other)}")
+
+    def __rsub__(self, other: Number) -> Value:
+        # c - a: local gradient -1
+        return _node(other - self.data, (self,), (-1.0,), f"{_fmt(other)}-x")
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        if isinstance(other, Value):
+            b = other.data
+            return _node(self.data / b, (self, other), (1.0 / b, -self.data / (b * b)), "/")
+        return _node(self.data / other, (self,), (1.0 / other,), f"/{_fmt(other)}")
+
+    def __rtruediv__(self, other: Number) -> Value:
+        # c / a: the reciprocal gate of the slides (c = 1), local gradient -c/a^2
+        a = self.data
+        return _node(other / a, (self,), (-other / (a * a),), f"{_fmt(other)}/x")
+
+    def __pow__(self, k: Number) -> Value:
+        # power gate a**k for a constant exponent: local gradient k a^(k-1)
+        if isinstance(k, Value):
+            raise TypeError(
+                "Value ** Value is not supported: the exponent must be a number; "
+                "write (a.log() * b).exp() for a variable exponent"
+            )
+        a = self.data
+        return _node(a**k, (self,), (k * a ** (k - 1),), f"**{_fmt(k)}")
+
+    def __rpow__(self, c: Number) -> Value:
+        # c ** a for a constant base c > 0: local gradient c^a ln c
+        if c <= 0:
+            raise ValueError(f"c ** Value needs a positive base c, got c = {c!r}")
+        out = c**self.data
+        return _node(out, (self,), (out * math.log(c),), f"{_fmt(c)}**x")
+
+    def __neg__(self) -> Value:
+        # the slides' "*-1" gate
+        return _node(-self.data, (self,), (-1.0,), "*-1")
+
+    # -- unary gates ----
+
+    def exp(self) -> Value:
+        """``e^a``; local gradient ``e^a`` (the value itself)."""
+        out = math.exp(self.data)
+        return _node(out, (self,), (out,), "exp")
+
+    def log(self) -> Value:
+        """Natural logarithm ``ln a`` for ``a > 0``; local gradient ``1/a``."""
+        a = self.data
+        if a <= 0:
+            raise ValueError(f"log needs a positive input, got {a!r}")
+        return _node(math.log(a), (self,), (1.0 / a,), "log")
+
+    def relu(self) -> Value:
+        """``max(0, a)``; local gradient 1 for ``a > 0`` and 0 otherwise (0 at the kink)."""
+        a = self.data
+        if a > 0:
+            return _node(a, (self,), (1.0,), "relu")
+        return _node(0.0, (self,), (0.0,), "relu")
+
+    def sigmoid(self) -> Value:
+        """The sigmoid gate collapsed into one node: ``f = 1/(1+e^-a)``, local ``f(1-f)``."""
+        a = self.data
+        if a >= 0:
+            f = 1.0 / (1.0 + math.exp(-a))
+        else:
+            e = math.exp(a)
+            f = e / (1.0 + e)
+        return _node(f, (self,), (f * (1.0 - f),), "sigmoid")
+
+    def tanh(self) -> Value:
+        """``tanh a``; local gradient ``1 - tanh(a)^2``."""
+        t = math.tanh(self.data)
+        return _node(t, (self,), (1.0 - t * t,), "tanh")
+
+    def max(self, other: Value | Number) -> Value:
+        """The max gate (see :func:`maximum`)."""
+        return maximum(self, other)
+
+    # -- Algorithm 4 ----
+
+    def backward(self) -> None:
+        """Reverse-mode sweep from this node (``du_n/du_n = 1``) to every node it depends on.
+
+        Gradients are *added* into ``.grad`` (as in micrograd), so call :func:`zero_grad`
+        before sweeping the same graph again.
+        """
+        self.grad = 1.0
+        for node in topological_order(self):
+            g = node.grad
+            for parent, local in zip(node._prev, node._local):
+                parent.grad += local * g
+
+    # -- conveniences ----
+
+    @property
+    def op(self) -> str:
+        """Name of the gate that produced this node (``""`` for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The argument list ``a_i`` of this node, in argument order."""
+        return self._prev
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """``d f_i / d a_{i,k}`` for each argument ``k``, in argument order."""
+        return self._local
+
+    def __repr__(self) -> str:
+        name = f"{self.label}, " if self.label else ""
+        return f"Value({name}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+_new = object.__new__
+_node = Value._node
+
+
+def _fmt(c: Number) -> str:
+    return f"{c:g}" if isinstance(c, float) else str(c)
+
+
+def maximum(a: Value | Number, b: Value | Number) -> Value:
+    """The max gate ``max(a, b)``: it routes the upstream gradient to the larger input.
+
+    On a tie (``a == b``) each input receives half of the upstream gradient.
+    """
+    if not isinstance(a, Value):
+        if not isinstance(b, Value):
+            raise TypeError("maximum needs at least one Value; for two numbers use max()")
+        a, b = b, a
+    if not isinstance(b, Value):
+        x = a.data
+        local = 1.0 if x > b else (0.5 if x == b else 0.0)
+        return _node(x if x >= b else float(b), (a,), (local,), f"max(x,{_fmt(b)})")
+    x, y = a.data, b.data
+    if x > y:
+        local = (1.0, 0.0)
+    elif x < y:
+        local = (0.0, 1.0)
+    else:
+        local = (0.5, 0.5)
+    return _node(x if x >= y else y, (a, b), local, "max")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on (itself included), latest created first.
+
+    This is the order of Algorithm 4's loop ``for j = n-1 down to 1``: a node always comes
+    before each of its parents. The graph is explored with an explicit stack, not recursion.
+    """
+    seen = {root}
+    stack = [root]
+    found = [root]
+    while stack:
+        for parent in stack.pop()._prev:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+                found.append(parent)
+    found.sort(key=_index, reverse=True)
+    return found
+
+
+def _index(v: Value) -> int:
+    return v._index
+
+
+def edges(root: Value) -> Iterator[tuple[Value, Value, int]]:
+    """Every edge ``(parent, child, k)`` of the graph below ``root``; ``k`` is the argument slot."""
+    for node in topological_order(root):
+        for k, parent in enumerate(node._prev):
+            yield parent, node, k
+
+
+def zero_grad(root: Value | Iterable[Value]) -> None:
+    """Set ``.grad = 0`` on every node of the graph(s) below ``root``."""
+    roots = [root] if isinstance(root, Value) else list(root)
+    for r in roots:
+        for node in topological_order(r):
+            node.grad = 0.0
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """One edge of the backward sweep: ``contribution = local * upstream`` flows to ``parent``.
+
+    ``total`` is the parent's accumulated gradient right after this contribution was added, so a
+    branch shows its gradients adding up step by step.
+    """
+
+    node: Value
+    parent: Value
+    slot: int
+    local: float
+    upstream: float
+    contribution: float
+    total: float
+
+    def describe(self) -> str:
+        """A one-line account of the step, for printing or a widget label."""
+        return (
+            f"{_name(self.parent)} <- {_name(self.node)}: local {self.local:.4g} x upstream "
+            f"{self.upstream:.4g} = {self.contribution:.4g} (total {self.total:.4g})"
+        )
+
+
+def _name(v: Value) -> str:
+    if v.label:
+        return v.label
+    return f"[{v._op}]" if v._op else f"u{v._index}"
+
+
+def backward_steps(root: Value) -> list[BackwardStep]:
+    """Replay Algorithm 4 one edge at a time without touching any ``.grad``.
+
+    Returns the steps in the order the sweep takes them. The gradient each node ends with is
+    the ``total`` of the last step into it (and ``1`` for ``root``); it equals what
+    :meth:`Value.backward` stores on a freshly built graph.
+    """
+    grads: dict[Value, float] = {root: 1.0}
+    steps: list[BackwardStep] = []
+    for node in topological_order(root):
+        g = grads.get(node, 0.0)
+        for k, (parent, local) in enumerate(zip(node._prev, node._local)):
+            contribution = local * g
+            total = grads.get(parent, 0.0) + contribution
+            grads[parent] = total
+            steps.append(BackwardStep(node, parent, k, local, g, contribution, total))
+    return steps

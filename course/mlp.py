@@ -1,0 +1,411 @@
+"""Matrix backprop for multilayer perceptrons: Algorithm 1 (forward) and Algorithm 2 (backward).
+
+Notation, as in the lectures: column vectors; a mini-batch ``X`` has shape ``(n_0, m)`` with
+one sample per column; layer ``l`` has ``W[l]`` of shape ``(n_l, n_{l-1})`` and ``b[l]`` of
+shape ``(n_l, 1)``;
+
+    Z[l] = W[l] @ A[l-1] + b[l],    A[l] = f(Z[l]),    A[0] = X,    Yhat = A[L] = g(Z[L]).
+
+The cost is the mean per-sample loss plus weight decay on the weights (never the biases):
+
+    J = 1/m sum_i L(yhat_i, t_i) + l2 * sum_l ||W[l]||^2.
+
+Backward (Algorithm 2, batched): start from ``delta[L] = dJ/dZ[L]`` and for ``l = L, ..., 1``
+
+    dW[l] = delta[l] @ A[l-1].T + 2 l2 W[l]       (the 1/m is already inside delta)
+    db[l] = delta[l] summed over the m columns
+    delta[l-1] = (W[l].T @ delta[l]) * f'(Z[l-1])
+
+The forward pass keeps ``Z[l]`` and ``A[l]`` so that backward recomputes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from course.activations import Activation, get_activation
+from course.losses import OutputLoss, get_output_loss
+
+__all__ = ["MLP", "count_parameters", "init_params", "INITS"]
+
+INITS = ("auto", "zeros", "small", "xavier", "he")
+_RELU_FAMILY = {"relu", "leaky_relu", "elu", "softplus", "swish"}
+
+
+def count_parameters(sizes: Sequence[int]) -> int:
+    """Number of weights plus biases of an MLP ``n_0 / n_1 / ... / n_L``.
+
+    ``N_w = n_0 n_1 + n_1 n_2 + ... + n_{L-1} n_L`` and ``N_b = n_1 + ... + n_L``;
+    for 784-100-10 that is 78,400 + 1,000 + 100 + 10 = 79,510.
+    """
+    sizes = _check_sizes(sizes)
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+    biases = sum(sizes[1:])
+    return weights + biases
+
+
+def init_params(
+    sizes: Sequence[int],
+    init: str = "auto",
+    *,
+    hidden: str = "sigmoid",
+    seed: int | None = 0,
+    dtype: type | np.dtype = np.float64,
+) -> dict[str, np.ndarray]:
+    """Initial ``{"W1": (n_1, n_0), "b1": (n_1, 1), ...}``; biases start at zero.
+
+    ``init`` is one of
+
+    * ``"zeros"``: every weight 0 (every hidden unit then stays identical: a notebook shows why
+      that fails),
+    * ``"small"``: ``N(0, 0.01^2)``,
+    * ``"xavier"``: ``N(0, 2 / (n_in + n_out))`` (Glorot), suited to sigmoid and tanh,
+    * ``"he"``: ``N(0, 2 / n_in)``, suited to the ReLU family,
+    * ``"auto"``: He for the ReLU family, Xavier otherwise.
+    """
+    sizes = _check_sizes(sizes)
+    if init not in INITS:
+        raise ValueError(
+            f"unknown init {init!r}: expected one of {', '.join(repr(i) for i in INITS)}"
+        )
+    if init == "auto":
+        init = "he" if hidden in _RELU_FAMILY else "xavier"
+    rng = np.random.default_rng(seed)
+    params: dict[str, np.ndarray] = {}
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        if init == "zeros":
+            w = np.zeros((n_out, n_in))
+        else:
+            std = {
+                "small": 0.01,
+                "xavier": np.sqrt(2.0 / (n_in + n_out)),
+                "he": np.sqrt(2.0 / n_in),
+            }[init]
+            w = rng.normal(0.0, std, size=(n_out, n_in))
+        params[f"W{l}"] = w.astype(dtype)
+        params[f"b{l}"] = np.zeros((n_out, 1), dtype=dtype)
+    return params
+
+
+class MLP:
+    """A fully connected network ``n_0 -> n_1 -> ... -> n_L`` trained by matrix backprop.
+
+    Parameters
+    ----------
+    sizes:
+        Layer widths ``[n_0, n_1, ..., n_L]`` (inputs first, outputs last).
+    hidden:
+        Hidden activation: ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``elu``,
+        ``softplus`` or ``swish``.
+    output, loss:
+        A fitting pair: ``identity``+``half_sse``, ``sigmoid``+``half_sse``,
+        ``sigmoid``+``bce`` or ``softmax``+``cross_entropy``.
+    l2:
+        Weight-decay coefficient ``lambda``: ``J += lambda * sum ||W[l]||^2`` (biases excluded).
+    seed, init, dtype:
+        Weight initialisation (see :func:`init_params`) and the floating type of the parameters.
+
+    Targets ``Y`` have shape ``(n_L, m)``; with a softmax output they may also be integer class
+    labels of shape ``(m,)``.
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        hidden: str = "sigmoid",
+        output: str = "sigmoid",
+        loss: str = "half_sse",
+        l2: float = 0.0,
+        seed: int | None = 0,
+        init: str = "auto",
+        dtype: type | np.dtype = np.float64,
+    ) -> None:
+        self.sizes = _check_sizes(sizes)
+        self.L = len(self.sizes) - 1
+        self.activation: Activation = get_activation(hidden, argument="hidden")
+        if self.activation.name == "identity":
+            raise ValueError(
+                "hidden='identity' makes every layer affine, so the network collapses to one "
+                "linear map: pick a non-linear hidden activation such as 'relu' or 'sigmoid'"
+            )
+        self.head: OutputLoss = get_output_loss(output, loss)
+        if self.head.output == "softmax" and self.sizes[-1] < 2:
+            raise ValueError(
+                f"a softmax output needs at least 2 units, got sizes[-1] = {self.sizes[-1]}: "
+                "use output='sigmoid', loss='bce' for a single probability"
+            )
+        if not isinstance(l2, (int, float)) or not np.isfinite(l2) or l2 < 0:
+            raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}: pass e.g. l2=1e-4")
+        self.l2 = float(l2)
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise TypeError(f"dtype must be a floating type such as np.float64, got {dtype!r}")
+        self.params: dict[str, np.ndarray] = init_params(
+            self.sizes, init, hidden=self.activation.name, seed=seed, dtype=self.dtype
+        )
+        self._Z: list[np.ndarray | None] = []
+        self._A: list[np.ndarray] = []
+
+    # -- Algorithm 1 --
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """``Yhat = A[L]`` of shape ``(n_L, m)`` for inputs ``X`` of shape ``(n_0, m)``.
+
+        Keeps ``Z[l]`` and ``A[l]`` for :meth:`backward`.
+        """
+        X = self._check_X(X)
+        self._check_params()
+        return self._forward(X)
+
+    def _forward(self, X: np.ndarray) -> np.ndarray:
+        p, f = self.params, self.activation.f
+        Z: list[np.ndarray | None] = [None]
+        A: list[np.ndarray] = [X]
+        a = X
+        for l in range(1, self.L):
+            z = p[f"W{l}"] @ a
+            z += p[f"b{l}"]
+            a = f(z)
+            Z.append(z)
+            A.append(a)
+        z = p[f"W{self.L}"] @ a
+        z += p[f"b{self.L}"]
+        Z.append(z)
+        A.append(self.head.activate(z))
+        self._Z, self._A = Z, A
+        return A[-1]
+
+    # -- Algorithm 2 --
+
+    def backward(self, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """``dJ/dparam`` for every parameter, using the caches of the last :meth:`forward`."""
+        if not self._A:
+            raise RuntimeError("backward needs the caches of a forward pass: call forward(X) first")
+        T = self._check_Y(Y, self._A[0].shape[1])
+        return self._backward(T)
+
+    def _backward(self, T: np.ndarray) -> dict[str, np.ndarray]:
+        p, Z, A = self.params, self._Z, self._A
+        m = A[0].shape[1]
+        prime = self.activation.prime
+        delta = self.head.delta(Z[-1], A[-1], T)  # dL/dZ[L] per column
+        delta /= m  # the batch mean: dJ/dZ[L]
+        grads: dict[str, np.ndarray] = {}
+        decay = 2.0 * self.l2
+        for l in range(self.L, 0, -1):
+            W = p[f"W{l}"]
+            dW = delta @ A[l - 1].T
+            if decay:
+                dW += decay * W
+            grads[f"W{l}"] = dW
+            grads[f"b{l}"] = delta.sum(axis=1, keepdims=True)
+            if l > 1:
+                delta = W.T @ delta
+                delta *= prime(Z[l - 1], A[l - 1])
+        return {k: grads[k] for k in p}
+
+    def gradients(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+        """``dJ/dparam`` for a batch: a dict with the keys and shapes of :attr:`params`."""
+        X = self._check_X(X)
+        T = self._check_Y(Y, X.shape[1])
+        self._check_params()
+        self._forward(X)
+        return self._backward(T)
+
+    def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
+        """The cost ``J``: mean per-sample loss over the ``m`` columns plus the weight decay."""
+        X = self._check_X(X)
+        T = self._check_Y(Y, X.shape[1])
+        self._check_params()
+        yhat = self._forward(X)
+        data = float(np.mean(self.head.per_sample(self._Z[-1], yhat, T)))
+        return data + self.penalty()
+
+    def penalty(self) -> float:
+        """``l2 * sum_l ||W[l]||^2`` (zero when ``l2 = 0``)."""
+        if not self.l2:
+            return 0.0
+        return self.l2 * float(sum(np.sum(self.params[f"W{l}"] ** 2) for l in self.layers))
+
+    # -- using a trained network --
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Class labels ``(m,)`` for classifiers, else the outputs ``(n_L, m)``.
+
+        Softmax: the arg-max row. One sigmoid unit: 1 where ``yhat > 0.5``. Several sigmoid units
+        (multi-label) or identity outputs: ``Yhat`` itself.
+        """
+        yhat = self.forward(X)
+        if self.head.output == "softmax":
+            return np.argmax(yhat, axis=0)
+        if self.head.output == "sigmoid" and self.sizes[-1] == 1:
+            return (yhat[0] > 0.5).astype(np.int64)
+        return yhat
+
+    def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
+        """Fraction of columns of ``X`` whose predicted class equals the label in ``y``.
+
+        ``y`` may be labels ``(m,)``, one-hot ``(K, m)`` or 0/1 targets ``(1, m)``.
+        """
+        if self.head.output == "identity":
+            raise ValueError("accuracy needs a classifier (sigmoid or softmax output)")
+        pred = self.predict(X)
+        y = np.asarray(y)
+        if self.head.output == "softmax" and y.ndim == 2:
+            y = np.argmax(y, axis=0)
+        elif y.ndim == 2:
+            y = y[0]
+        if y.shape != pred.shape:
+            raise ValueError(f"y has shape {y.shape} but there are {pred.shape[0]} predictions")
+        return float(np.mean(pred == y))
+
+    @property
+    def layers(self) -> range:
+        """Layer indices ``1..L``."""
+        return range(1, self.L + 1)
+
+    @property
+    def cache(self) -> dict[str, np.ndarray]:
+        """The forward cache ``{"A0": X, "Z1": ..., "A1": ..., ...}`` of the last forward pass."""
+        out: dict[str, np.ndarray] = {}
+        for l, a in enumerate(self._A):
+            if l:
+                out[f"Z{l}"] = self._Z[l]
+            out[f"A{l}"] = a
+        return out
+
+    def num_parameters(self) -> int:
+        """Total number of weights and biases (see :func:`count_parameters`)."""
+        return count_parameters(self.sizes)
+
+    def __repr__(self) -> str:
+        widths = "-".join(str(n) for n in self.sizes)
+        return (
+            f"MLP({widths}, hidden={self.activation.name!r}, output={self.head.output!r}, "
+            f"loss={self.head.loss!r}, l2={self.l2:g})"
+        )
+
+    # -- input checks --
+
+    def _check_X(self, X: np.ndarray) -> np.ndarray:
+        n0 = self.sizes[0]
+        X = np.asarray(X)
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"X must be numeric, got an array of dtype {X.dtype}")
+        if X.ndim == 1 and X.shape[0] == n0:
+            raise ValueError(
+                f"X has shape {X.shape} but the network takes a batch of shape ({n0}, m), "
+                f"one sample per column: use X.reshape({n0}, 1) for a single sample"
+            )
+        if X.ndim != 2:
+            raise ValueError(f"X has shape {X.shape} but the network expects ({n0}, m)")
+        if X.shape[0] != n0:
+            hint = ""
+            if X.shape[1] == n0:
+                hint = ": samples look like rows; pass X.T (one sample per column)"
+            raise ValueError(
+                f"X has shape {X.shape} but the network takes {n0} inputs: expected ({n0}, m){hint}"
+            )
+        if X.shape[1] == 0:
+            raise ValueError("X has no columns: a batch needs at least one sample")
+        if X.dtype != self.dtype:
+            X = X.astype(self.dtype)
+        _check_finite(X, "X")
+        return X
+
+    def _check_Y(self, Y: np.ndarray, m: int) -> np.ndarray:
+        nL = self.sizes[-1]
+        Y = np.asarray(Y)
+        if self.head.output == "softmax" and Y.ndim == 1:
+            if Y.dtype.kind not in "iu" and not (
+                Y.dtype.kind == "f" and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y))
+            ):
+                raise ValueError(f"class labels must be integers, got dtype {Y.dtype}")
+            labels = Y.astype(np.int64)
+            if labels.shape[0] != m:
+                raise ValueError(f"Y has {labels.shape[0]} labels but X has {m} columns")
+            bad = labels[(labels < 0) | (labels >= nL)]
+            if bad.size:
+                raise ValueError(
+                    f"Y contains label {bad[0]} but the network has {nL} output classes: "
+                    f"labels must be in 0..{nL - 1}"
+                )
+            T = np.zeros((nL, m), dtype=self.dtype)
+            T[labels, np.arange(m)] = 1
+            return T
+        if Y.ndim == 1 and nL == 1:
+            Y = Y.reshape(1, -1)
+        if Y.ndim != 2 or Y.shape != (nL, m):
+            raise ValueError(
+                f"Y has shape {Y.shape} but the network outputs ({nL}, m) with m = {m}: "
+                f"expected ({nL}, {m})"
+                + (
+                    "; for class labels pass a vector of shape (m,)"
+                    if self.head.output == "softmax"
+                    else ""
+                )
+            )
+        if Y.dtype != self.dtype:
+            Y = Y.astype(self.dtype)
+        _check_finite(Y, "Y")
+        if self.head.loss in ("bce", "cross_entropy") and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                f"{self.head.loss} targets must lie in [0, 1], got values in "
+                f"[{Y.min():g}, {Y.max():g}]: for class labels use 0/1 (or one-hot) targets"
+            )
+        if self.head.loss == "cross_entropy" and not np.allclose(Y.sum(axis=0), 1.0):
+            col = int(np.argmax(np.abs(Y.sum(axis=0) - 1.0)))
+            raise ValueError(
+                f"cross-entropy targets must be one-hot (each column sums to 1); column {col} "
+                f"sums to {Y[:, col].sum():g}: pass labels (m,) or one_hot(labels)"
+            )
+        return Y
+
+    def _check_params(self) -> None:
+        p = self.params
+        for l in self.layers:
+            n_in, n_out = self.sizes[l - 1], self.sizes[l]
+            for name, expected in ((f"W{l}", (n_out, n_in)), (f"b{l}", (n_out, 1))):
+                if name not in p:
+                    raise KeyError(f"params has no {name!r}: expected keys {list(self._keys())}")
+                shape = np.shape(p[name])
+                if shape == expected:
+                    continue
+                if name[0] == "W" and shape[1:] != (n_in,):
+                    why = f"layer {l} takes {n_in} inputs"
+                elif name[0] == "W":
+                    why = f"layer {l} has {n_out} units"
+                else:
+                    why = f"layer {l} has {n_out} units and biases are columns"
+                raise ValueError(f"{name} has shape {shape} but {why}: expected {expected}")
+
+    def _keys(self):
+        for l in self.layers:
+            yield f"W{l}"
+            yield f"b{l}"
+
+
+def _check_sizes(sizes: Sequence[int]) -> list[int]:
+    try:
+        out = [int(n) for n in sizes]
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"sizes must be a list of layer widths such as [2, 3, 1], got {sizes!r}"
+        ) from None
+    if len(out) < 2 or any(n < 1 for n in out) or any(int(n) != n for n in sizes):
+        raise ValueError(
+            f"sizes must list at least two positive integer widths [n_0, ..., n_L] "
+            f"(inputs first), got {list(sizes)!r}"
+        )
+    return out
+
+
+def _check_finite(a: np.ndarray, name: str) -> None:
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        bad = np.argwhere(~np.isfinite(a))
+        raise ValueError(
+            f"{name} contains {len(bad)} non-finite value(s) (NaN or inf), the first at "
+            f"{tuple(int(i) for i in bad[0])}: remove or impute them before training"
+        )

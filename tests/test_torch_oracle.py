@@ -1,0 +1,180 @@
+"""Gradients compared with torch.autograd, an oracle written by other people.
+
+PyTorch is an optional extra. Without it these tests are reported as skipped; CI installs it
+and sets COURSE_REQUIRE_TORCH=1, which turns a missing torch into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import pytest
+
+from course.activations import HIDDEN_ACTIVATIONS
+from course.gradcheck import relative_error
+from course.graph import Value, maximum
+from course.losses import OUTPUT_LOSSES
+from course.mlp import MLP
+
+if os.environ.get("COURSE_REQUIRE_TORCH") == "1":
+    import torch  # a missing torch fails loudly in CI
+else:
+    torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.torch
+F = torch.nn.functional
+
+TORCH_ACT = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.1),
+    "elu": lambda z: F.elu(z, alpha=1.0),
+    "softplus": lambda z: F.softplus(z, beta=1.0, threshold=1e9),
+    "swish": F.silu,
+}
+
+
+def t64(a):
+    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=True)
+
+
+# -- the scalar engine ------------------------------------------------------------------------
+
+ENGINE_CASES = {
+    "x*y+z": (lambda x, y, z: x * y + z),
+    "(x+y)*z": (lambda x, y, z: (x + y) * z),
+    "x/y-z": (lambda x, y, z: x / y - z),
+    "exp-log": (lambda x, y, z: (x * 0.3).exp() + (y * y + 1).log() * z),
+    "sigmoid-tanh": (lambda x, y, z: (x * y).sigmoid() * z.tanh()),
+    "relu-pow": (lambda x, y, z: (x - y).relu() ** 2 + z**3),
+    "reciprocal": (lambda x, y, z: 1 / (1 + (-(x * y + z)).exp())),
+    "rsub-rpow": (lambda x, y, z: (2 - x) * 1.5**y - z),
+}
+
+
+def _torch_max(a, b):
+    return torch.maximum(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(ENGINE_CASES))
+def test_engine_matches_autograd(name):
+    fn = ENGINE_CASES[name]
+    rng = random.Random(name)
+    for _ in range(10):
+        xs = [rng.uniform(-2, 2), rng.choice([-1, 1]) * rng.uniform(0.5, 2), rng.uniform(-2, 2)]
+        vs = [Value(x) for x in xs]
+        out = fn(*vs)
+        out.backward()
+        ts = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
+        tout = fn(*ts) if name not in ("exp-log", "sigmoid-tanh") else _torch_version(name, *ts)
+        tout.backward()
+        assert out.data == pytest.approx(tout.item(), rel=1e-12)
+        assert relative_error([v.grad for v in vs], [t.grad.item() for t in ts]) < 1e-12
+
+
+def _torch_version(name, x, y, z):
+    if name == "exp-log":
+        return torch.exp(x * 0.3) + torch.log(y * y + 1) * z
+    return torch.sigmoid(x * y) * torch.tanh(z)
+
+
+def test_engine_max_and_kinks_agree_with_torch():
+    for a, b in [(1.0, 2.0), (3.0, -1.0), (1.5, 1.5)]:
+        va, vb = Value(a), Value(b)
+        (maximum(va, vb) * 3).backward()
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b))
+        (_torch_max(ta, tb) * 3).backward()
+        assert (va.grad, vb.grad) == (ta.grad.item(), tb.grad.item())
+    v = Value(0.0)
+    v.relu().backward()
+    t = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    torch.relu(t).backward()
+    assert v.grad == t.grad.item() == 0.0
+
+
+# -- activations ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_activation_derivatives_match_autograd(name):
+    from course.activations import ACTIVATIONS
+
+    z = np.random.default_rng(0).uniform(-5, 5, size=(6, 7))
+    tz = t64(z)
+    TORCH_ACT[name](tz).sum().backward()
+    act = ACTIVATIONS[name]
+    np.testing.assert_allclose(act.f(z), TORCH_ACT[name](t64(z)).detach().numpy(), rtol=1e-12)
+    assert relative_error(act.prime(z, act.f(z)), tz.grad.numpy()) < 1e-12
+
+
+# -- whole networks ---------------------------------------------------------------------------
+
+
+def torch_cost(net: MLP, X, Y, params):
+    """The same network and cost written with torch operations."""
+    a = torch.tensor(X, dtype=torch.float64)
+    for l in net.layers:
+        z = params[f"W{l}"] @ a + params[f"b{l}"]
+        a = TORCH_ACT[net.activation.name](z) if l < net.L else z
+    z = a
+    m = X.shape[1]
+    out, loss = net.head.output, net.head.loss
+    if out == "softmax":
+        data = F.cross_entropy(z.T, torch.tensor(Y, dtype=torch.long), reduction="mean")
+    else:
+        t = torch.tensor(Y, dtype=torch.float64)
+        if loss == "bce":
+            data = F.binary_cross_entropy_with_logits(z, t, reduction="sum") / m
+        else:
+            yhat = torch.sigmoid(z) if out == "sigmoid" else z
+            data = 0.5 * ((yhat - t) ** 2).sum() / m
+    decay = sum((params[f"W{l}"] ** 2).sum() for l in net.layers)
+    return data + net.l2 * decay
+
+
+CASES = [
+    pytest.param(h, pair, depth, m, id=f"{h}-{'+'.join(pair)}-depth{depth}-m{m}")
+    for depth in (1, 2, 3, 4)
+    for h in (HIDDEN_ACTIVATIONS if depth > 1 else ("relu",))
+    for pair in sorted(OUTPUT_LOSSES)
+    for m in (1, 6)
+]
+
+
+@pytest.mark.parametrize("hidden, pair, depth, m", CASES)
+def test_mlp_gradients_match_autograd(hidden, pair, depth, m):
+    sizes = [4, 5, 3, 4][:depth] + [3]
+    net = MLP(sizes, hidden=hidden, output=pair[0], loss=pair[1], l2=0.01, seed=depth)
+    rng = np.random.default_rng(depth * 10 + m)
+    for k in net.params:
+        if k.startswith("b"):
+            net.params[k][...] = rng.normal(scale=0.3, size=net.params[k].shape)
+    X = rng.normal(size=(sizes[0], m))
+    if pair[0] == "softmax":
+        Y = rng.integers(0, sizes[-1], size=m)
+    elif pair[1] == "bce":
+        Y = rng.integers(0, 2, size=(sizes[-1], m)).astype(float)
+    else:
+        Y = rng.normal(size=(sizes[-1], m))
+    ours = net.gradients(X, Y)
+    params = {k: t64(v) for k, v in net.params.items()}
+    cost = torch_cost(net, X, Y, params)
+    cost.backward()
+    assert net.loss(X, Y) == pytest.approx(cost.item(), rel=1e-12)
+    for k in ours:
+        assert relative_error(ours[k], params[k].grad.numpy()) < 1e-10, k
+
+
+def test_2_2_1_example_against_autograd():
+    net = MLP([2, 2, 1], hidden="sigmoid", output="sigmoid", loss="half_sse")
+    net.params["W1"][...] = [[0.1, 0.8], [0.4, 0.6]]
+    net.params["W2"][...] = [[0.3, 0.9]]
+    X, Y = np.array([[0.35], [0.9]]), np.array([[0.5]])
+    ours = net.gradients(X, Y)
+    params = {k: t64(v) for k, v in net.params.items()}
+    torch_cost(net, X, Y, params).backward()
+    for k in ours:
+        np.testing.assert_allclose(ours[k], params[k].grad.numpy(), rtol=1e-12, atol=1e-18)
