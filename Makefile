@@ -28,15 +28,15 @@ demo: $(STAMP)
 	$(BIN)/python -m course.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check course tests
-	$(BIN)/ruff format --check course tests
+	$(BIN)/ruff check course tests benchmarks
+	$(BIN)/ruff format --check course tests benchmarks
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
 
 format: $(STAMP)
-	$(BIN)/ruff format course tests
-	$(BIN)/ruff check --fix course tests
+	$(BIN)/ruff format course tests benchmarks
+	$(BIN)/ruff check --fix course tests benchmarks
 
 bench:
 	$(MAKE) install EXTRAS=dev,torch

@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count
+from operator import attrgetter
 
 __all__ = [
     "Value",
@@ -99,7 +100,7 @@ class Value:
         # add gate: d(a+b)/da = 1, d(a+b)/db = 1  -> "distributes" the upstream gradient
         if isinstance(other, Value):
             return _node(self.data + other.data, (self, other), (1.0, 1.0), "+")
-        return _node(self.data + other, (self,), (1.0,), f"+{_fmt(other)}")
+        return _node(self.data + other, (self,), (1.0,), ("+{}", other))
 
     __radd__ = __add__
 
@@ -107,7 +108,7 @@ class Value:
         # multiply gate: d(ab)/da = b, d(ab)/db = a  -> "switches" the inputs
         if isinstance(other, Value):
             return _node(self.data * other.data, (self, other), (other.data, self.data), "*")
-        return _node(self.data * other, (self,), (other,), f"*{_fmt(other)}")
+        return _node(self.data * other, (self,), (other,), ("*{}", other))
 
     __rmul__ = __mul__
 
@@ -115,23 +116,23 @@ class Value:
         # d(a-b)/da = 1, d(a-b)/db = -1
         if isinstance(other, Value):
             return _node(self.data - other.data, (self, other), (1.0, -1.0), "-")
-        return _node(self.data - other, (self,), (1.0,), f"-{_fmt(other)}")
+        return _node(self.data - other, (self,), (1.0,), ("-{}", other))
 
     def __rsub__(self, other: Number) -> Value:
         # c - a: local gradient -1
-        return _node(other - self.data, (self,), (-1.0,), f"{_fmt(other)}-x")
+        return _node(other - self.data, (self,), (-1.0,), ("{}-x", other))
 
     def __truediv__(self, other: Value | Number) -> Value:
         # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         if isinstance(other, Value):
             b = other.data
             return _node(self.data / b, (self, other), (1.0 / b, -self.data / (b * b)), "/")
-        return _node(self.data / other, (self,), (1.0 / other,), f"/{_fmt(other)}")
+        return _node(self.data / other, (self,), (1.0 / other,), ("/{}", other))
 
     def __rtruediv__(self, other: Number) -> Value:
         # c / a: the reciprocal gate of the slides (c = 1), local gradient -c/a^2
         a = self.data
-        return _node(other / a, (self,), (-other / (a * a),), f"{_fmt(other)}/x")
+        return _node(other / a, (self,), (-other / (a * a),), ("{}/x", other))
 
     def __pow__(self, k: Number) -> Value:
         # power gate a**k for a constant exponent: local gradient k a^(k-1)
@@ -141,14 +142,14 @@ class Value:
                 "write (a.log() * b).exp() for a variable exponent"
             )
         a = self.data
-        return _node(a**k, (self,), (k * a ** (k - 1),), f"**{_fmt(k)}")
+        return _node(a**k, (self,), (k * a ** (k - 1),), ("**{}", k))
 
     def __rpow__(self, c: Number) -> Value:
         # c ** a for a constant base c > 0: local gradient c^a ln c
         if c <= 0:
             raise ValueError(f"c ** Value needs a positive base c, got c = {c!r}")
         out = c**self.data
-        return _node(out, (self,), (out * math.log(c),), f"{_fmt(c)}**x")
+        return _node(out, (self,), (out * math.log(c),), ("{}**x", c))
 
     def __neg__(self) -> Value:
         # the slides' "*-1" gate
@@ -212,8 +213,13 @@ class Value:
 
     @property
     def op(self) -> str:
-        """Name of the gate that produced this node (``""`` for a leaf)."""
-        return self._op
+        """Name of the gate that produced this node (``""`` for a leaf), e.g. ``"*"`` or ``"+1"``.
+
+        A gate with a constant operand keeps ``(template, constant)`` and is named only when
+        asked: formatting a label for every node would cost a third of the forward pass.
+        """
+        op = self._op
+        return op if isinstance(op, str) else op[0].format(_fmt(op[1]))
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -250,7 +256,7 @@ def maximum(a: Value | Number, b: Value | Number) -> Value:
     if not isinstance(b, Value):
         x = a.data
         local = 1.0 if x > b else (0.5 if x == b else 0.0)
-        return _node(x if x >= b else float(b), (a,), (local,), f"max(x,{_fmt(b)})")
+        return _node(x if x >= b else float(b), (a,), (local,), ("max(x,{})", b))
     x, y = a.data, b.data
     if x > y:
         local = (1.0, 0.0)
@@ -280,8 +286,7 @@ def topological_order(root: Value) -> list[Value]:
     return found
 
 
-def _index(v: Value) -> int:
-    return v._index
+_index = attrgetter("_index")
 
 
 def edges(root: Value) -> Iterator[tuple[Value, Value, int]]:
@@ -326,7 +331,7 @@ class BackwardStep:
 def _name(v: Value) -> str:
     if v.label:
         return v.label
-    return f"[{v._op}]" if v._op else f"u{v._index}"
+    return f"[{v.op}]" if v._op else f"u{v._index}"
 
 
 def backward_steps(root: Value) -> list[BackwardStep]:

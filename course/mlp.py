@@ -147,6 +147,7 @@ class MLP:
         )
         self._Z: list[np.ndarray | None] = []
         self._A: list[np.ndarray] = []
+        self._grad_buffers: dict[str, np.ndarray] | None = None
 
     # -- Algorithm 1 --
 
@@ -186,7 +187,10 @@ class MLP:
         T = self._check_Y(Y, self._A[0].shape[1])
         return self._backward(T)
 
-    def _backward(self, T: np.ndarray) -> dict[str, np.ndarray]:
+    def _backward(
+        self, T: np.ndarray, out: dict[str, np.ndarray] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Algorithm 2 from the cache; with ``out``, the gradients are written into its arrays."""
         p, Z, A = self.params, self._Z, self._A
         m = A[0].shape[1]
         prime = self.activation.prime
@@ -196,15 +200,39 @@ class MLP:
         decay = 2.0 * self.l2
         for l in range(self.L, 0, -1):
             W = p[f"W{l}"]
-            dW = delta @ A[l - 1].T
+            if out is None:
+                dW = delta @ A[l - 1].T
+                db = delta.sum(axis=1, keepdims=True)
+            else:
+                dW = np.matmul(delta, A[l - 1].T, out=out[f"W{l}"])
+                db = np.sum(delta, axis=1, keepdims=True, out=out[f"b{l}"])
             if decay:
                 dW += decay * W
             grads[f"W{l}"] = dW
-            grads[f"b{l}"] = delta.sum(axis=1, keepdims=True)
+            grads[f"b{l}"] = db
             if l > 1:
                 delta = W.T @ delta
                 delta *= prime(Z[l - 1], A[l - 1])
         return {k: grads[k] for k in p}
+
+    def step(self, X: np.ndarray, Y: np.ndarray, optimizer) -> None:
+        """One step of gradient descent on the batch ``X (n_0, m)``: forward, backward, update.
+
+        ``optimizer`` is a :class:`course.optim.Optimizer`. The gradients go into buffers the
+        network keeps and reuses (the optimizer consumes them at once), so a training step
+        allocates no gradient arrays; use :meth:`gradients` to get arrays of your own.
+        """
+        X = self._check_X(X)
+        T = self._check_Y(Y, X.shape[1])
+        self._check_params()
+        self._step(X, T, optimizer)
+
+    def _step(self, X: np.ndarray, T: np.ndarray, optimizer) -> None:
+        self._forward(X)
+        buffers = self._grad_buffers
+        if buffers is None or any(buffers[k].shape != v.shape for k, v in self.params.items()):
+            buffers = self._grad_buffers = {k: np.empty_like(v) for k, v in self.params.items()}
+        optimizer.step(self.params, self._backward(T, out=buffers))
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         """``dJ/dparam`` for a batch: a dict with the keys and shapes of :attr:`params`."""

@@ -254,11 +254,18 @@ class SGD(Optimizer):
     Keeps no state. ``theta`` and ``g`` have the same shape, any shape.
     """
 
+    _state_names = ("scratch",)
+
     def __init__(self, lr: float) -> None:
         super().__init__(lr)
+        # not a state of the rule: a reused buffer for lr * g, so that a step allocates nothing
+        # (a fresh temporary the size of a big weight matrix costs more than the arithmetic)
+        self.scratch: dict[str, np.ndarray] = {}
 
     def _update(self, key: str, theta: np.ndarray, g: np.ndarray) -> None:
-        theta -= self.lr * g
+        step = self._slot("scratch", key, theta)
+        np.multiply(g, self.lr, out=step, casting="same_kind")
+        theta -= step
 
 
 class Momentum(Optimizer):

@@ -129,9 +129,7 @@ def train(
         # matrix product, the learner gets one clear error below when the cost is not finite.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for idx in batches:
-                net._forward(X[:, idx])
-                grads = net._backward(T[:, idx])
-                opt.step(net.params, grads)
+                net._step(X[:, idx], T[:, idx], opt)
             loss = net.loss(X, T)
         if not np.isfinite(loss):
             raise FloatingPointError(

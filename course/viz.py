@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
@@ -252,12 +253,13 @@ class _Route:
     bend: float = 0.0  # sideways offset of the control point for parallel edges
 
 
+@lru_cache(maxsize=4096)
 def _text_size(s: str, fontsize: float) -> tuple[float, float]:
     """Width and height (inches) of a one-line text at ``fontsize`` points."""
     from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import TextToPath
+    from matplotlib.textpath import text_to_path
 
-    w, _h, _d = TextToPath().get_text_width_height_descent(
+    w, _h, _d = text_to_path.get_text_width_height_descent(
         s, FontProperties(size=fontsize), ismath=False
     )
     return w / 72.0, 1.18 * fontsize / 72.0
@@ -455,6 +457,10 @@ def _boxes_overlap(a: _Box, b: _Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def _touch(a: _Box, b: _Box) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 def _segment_hits_box(p: tuple[float, float], q: tuple[float, float], box: _Box) -> bool:
     """Liang-Barsky clipping: does the segment ``pq`` pass through ``box``?"""
     t0, t1 = 0.0, 1.0
@@ -515,6 +521,13 @@ class _Scene:
         self.labels: list[_Label] = []
         self.node_boxes: list[_Box] = []
         self.polylines: list[list[tuple[float, float]]] = []
+        self._segments: list[tuple[_Box, list[tuple[Any, Any, _Box]]]] = []
+
+    def add_polyline(self, line: list[tuple[float, float]]) -> None:
+        self.polylines.append(line)
+        segs = [(p, q, (*map(min, p, q), *map(max, p, q))) for p, q in pairwise(line)]
+        xs, ys = [p[0] for p in line], [p[1] for p in line]
+        self._segments.append(((min(xs), min(ys), max(xs), max(ys)), segs))
 
     def cost(self, boxes: list[_Box], own: int | None) -> float:
         """10 per overlap with a node or a label, 1 per edge crossed, 0.3 per near miss."""
@@ -527,13 +540,18 @@ class _Scene:
             for lab in self.labels:
                 other = lab.box
                 c += 10 if _boxes_overlap(b, other) else 0.3 * _boxes_overlap(near, other)
-            for i, line in enumerate(self.polylines):
-                if i == own:
+            for i, (line_box, segs) in enumerate(self._segments):
+                if i == own or not _touch(near, line_box):
                     continue
-                if any(_segment_hits_box(p, q, b) for p, q in pairwise(line)):
-                    c += 1
-                elif any(_segment_hits_box(p, q, near) for p, q in pairwise(line)):
-                    c += 0.3
+                hit = close = False
+                for p, q, seg_box in segs:
+                    if not _touch(near, seg_box):
+                        continue
+                    if _segment_hits_box(p, q, b):
+                        hit = True
+                        break
+                    close = close or _segment_hits_box(p, q, near)
+                c += 1 if hit else 0.3 * close
         return c
 
 
@@ -747,13 +765,14 @@ def draw_graph(
     real = [v for v in verts if v.value is not None]
     scene.node_boxes = [v.box(0.03) for v in real]
     geoms = [_edge_geometry(r, verts) for r in routes]
-    scene.polylines = [g.polyline for g in geoms]
+    for g in geoms:
+        scene.add_polyline(g.polyline)
 
     # the output stub
     rv = next(v for v in real if v.value is root)
     stub_s = (rv.x + rv.hw, rv.y)
     stub_e = (rv.x + rv.hw + _STUB, rv.y)
-    scene.polylines.append([stub_s, stub_e])
+    scene.add_polyline([stub_s, stub_e])
     stub_texts = [(_fmt(root.data), GREEN, "value")]
     if show_red:
         stub_texts.append((_fmt(grads.root), RED, "grad"))
@@ -806,7 +825,7 @@ def draw_graph(
                 f"local {_fmt(current.local)} × upstream {_fmt(current.upstream)} "
                 f"= {_fmt(current.contribution)}"
             )
-            if current.parent in grads.total or _out_degree(root)[current.parent] > 1:
+            if _out_degree(root)[current.parent] > 1:
                 msg += f"   (total so far {_fmt(current.total)})"
         caption = msg
 
@@ -870,7 +889,7 @@ def _render(
         scale = min(1.0, pos.width * fw / width, pos.height * fh / (height + top))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_aspect("equal", adjustable="box")
     ax.set_axis_off()
 
     def fs(size: float) -> float:
@@ -938,7 +957,7 @@ def _render(
             v.text,
             ha="center",
             va="center_baseline",
-            fontsize=fs(_FS_NODE),
+            fontsize=fs(_FS_NODE + 2 if len(v.text) == 1 and not v.is_leaf else _FS_NODE),
             color=colour,
             fontstyle=style,
             zorder=5,
@@ -1185,7 +1204,7 @@ def _as_labels(arr: np.ndarray, what: str, fix: str) -> np.ndarray:
     if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
         raise ValueError(
             f"{what} must hold integer class labels (0, 1, 2, ...), got non-integer values "
-            f"such as {arr[arr != np.round(arr)][:3].tolist() or arr[~np.isfinite(arr)][:3]}. "
+            f"such as {arr[~np.isfinite(arr) | (arr != np.round(arr))][:3].tolist()}. "
             f"{fix}"
         )
     return arr.astype(np.int64)
