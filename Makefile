@@ -2,6 +2,7 @@
 #   make demo    train a network on bundled data and print what it learned
 #   make test    lint, then every test (unit, property, torch oracle when installed)
 #   make bench   benchmarks against micrograd and PyTorch (prints ratios measured in the same run)
+#   make notebooks  rebuild and execute the notebooks from notebooks/src/
 #
 # EXTRAS picks the optional dependencies: the default "dev" needs no PyTorch; CI uses
 # EXTRAS=dev,torch so that gradients are also compared with torch.autograd.
@@ -14,7 +15,7 @@ STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install demo test lint format bench clean notebooks
 
 install: $(STAMP)
 
@@ -28,15 +29,22 @@ demo: $(STAMP)
 	$(BIN)/python -m course.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check course tests benchmarks
-	$(BIN)/ruff format --check course tests benchmarks
+	$(BIN)/ruff check course tests benchmarks tools
+	$(BIN)/ruff format --check course tests benchmarks tools
 
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+
+# unit, property and oracle tests, then every notebook executed and compared with nbval (strict)
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
+		tests notebooks $(NBVAL)
+
+notebooks: $(STAMP)
+	$(BIN)/python tools/nbbuild.py
 
 format: $(STAMP)
-	$(BIN)/ruff format course tests benchmarks
-	$(BIN)/ruff check --fix course tests benchmarks
+	$(BIN)/ruff format course tests benchmarks tools
+	$(BIN)/ruff check --fix course tests benchmarks tools
 
 bench:
 	$(MAKE) install EXTRAS=dev,torch
