@@ -65,9 +65,16 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def sigmoid_prime(z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
-    """``sigma'(z) = sigma(z) (1 - sigma(z))``; pass ``a = sigma(z)`` to reuse the forward value."""
-    s = sigmoid(z) if a is None else a
-    return s * (1.0 - s)
+    """``sigma'(z) = sigma(z) (1 - sigma(z))``; pass ``a = sigma(z)`` to reuse the forward value.
+
+    From ``z`` alone it is computed as ``e^-|z| / (1 + e^-|z|)^2``, which stays accurate where
+    ``sigma(z)`` rounds to 1 (``sigma'(50) = 1.9e-22``, not 0). From a cached ``a`` it is the
+    lectures' ``a (1 - a)``, exact up to that rounding.
+    """
+    if a is not None:
+        return a * (1.0 - a)
+    e = np.exp(-np.abs(z))
+    return e / ((1.0 + e) * (1.0 + e))
 
 
 def tanh(z: np.ndarray) -> np.ndarray:

@@ -66,6 +66,8 @@ def test_saturation_values():
     z = np.array([-1e4, 1e4])
     np.testing.assert_array_equal(act.sigmoid(z), [0.0, 1.0])
     np.testing.assert_array_equal(act.sigmoid_prime(z), [0.0, 0.0])
+    # deep in saturation the derivative is tiny but not zero: e^-50 / (1 + e^-50)^2
+    assert act.sigmoid_prime(np.array([50.0]))[0] == pytest.approx(math.exp(-50), rel=1e-12)
     np.testing.assert_array_equal(act.tanh_prime(z), [0.0, 0.0])
     assert act.softplus(np.array([1e4]))[0] == 1e4
 
