@@ -33,10 +33,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check course tests benchmarks tools
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+# pytest runs two processes (and each notebook its own kernel): one BLAS thread each, or four
+# threads fight over two cores and small matrix products slow down many times
+ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # unit, property and oracle tests, then every notebook executed and compared with nbval (strict)
 test: $(STAMP) lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
 		tests notebooks $(NBVAL)
 
 notebooks: $(STAMP)

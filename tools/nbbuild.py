@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -136,6 +137,9 @@ def check(source: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the same conditions as `make test`, whose two pytest workers each run one BLAS thread
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="notebook names (default: all)")
     parser.add_argument("--check", action="store_true", help="only check, build nothing")

@@ -1,0 +1,526 @@
+"""A training dashboard in the spirit of TensorFlow Playground (mini-batch training, live).
+
+:class:`Playground` is a plain object that holds everything one small experiment needs: a 2-D
+dataset split into training and validation columns (``X`` of shape ``(2, m)``, labels of shape
+``(m,)``), an MLP with a softmax + cross-entropy output over the classes, an optimizer, the
+mini-batch generator and the per-epoch history. ``step(epochs)`` trains, ``figure()`` draws the
+decision regions next to the loss curves, ``summary()`` says where training stands, and
+``configure(**settings)`` changes a hyper-parameter (which starts a fresh network).
+
+:func:`dashboard` wraps a playground in ipywidgets controls (dataset, depth, width, activation,
+learning rate, batch size, optimizer, L2) and Start / Pause / Step / Reset buttons. Start trains
+in an asyncio task that yields to the kernel between epochs, so the other buttons keep working
+while it runs. Everything here is deterministic for a seed; matplotlib and ipywidgets are
+imported only when something is drawn or built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import numbers
+from typing import Any
+
+import numpy as np
+
+from course.activations import HIDDEN_ACTIVATIONS
+from course.data import (
+    BatchGenerator,
+    blobs,
+    circles,
+    moons,
+    spirals,
+    train_test_split,
+    xor,
+)
+from course.mlp import MLP
+from course.optim import OPTIMIZERS, make_optimizer
+from course.train import History
+
+__all__ = ["DATASETS", "Playground", "Dashboard", "dashboard", "make_dataset"]
+
+#: The datasets a playground can train on.
+DATASETS = ("moons", "circles", "spirals", "blobs", "xor")
+#: Fraction of the ``m`` samples held out for validation.
+VAL_FRACTION = 0.25
+#: The settings :meth:`Playground.configure` accepts, in the order of the constructor.
+SETTINGS = (
+    "dataset",
+    "hidden_layers",
+    "units",
+    "activation",
+    "lr",
+    "batch_size",
+    "optimizer",
+    "l2",
+    "m",
+    "seed",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# data
+# --------------------------------------------------------------------------------------------
+
+
+def _noisy_xor(m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` points scattered around the four corners of the XOR truth table, centred at 0."""
+    corners, labels = xor()  # (2, 4) inputs in {0, 1}, (1, 4) targets
+    rng = np.random.default_rng(seed)
+    which = rng.permutation(np.arange(m) % 4)
+    X = 2.0 * corners[:, which] - 1.0 + 0.3 * rng.standard_normal((2, m))
+    return X, labels[0, which].astype(np.int64)
+
+
+def make_dataset(name: str, m: int = 200, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The named 2-D dataset: ``X`` of shape ``(2, m)`` and integer labels ``y`` of shape ``(m,)``.
+
+    ``moons``, ``circles`` and ``xor`` have two classes, ``spirals`` and ``blobs`` three. ``xor``
+    puts ``m / 4`` noisy points around each corner ``(+-1, +-1)``, labelled by the XOR table.
+    """
+    name = _choice("dataset", name, DATASETS)
+    m = _integer("m", m, 20, None)
+    if name == "moons":
+        return moons(m, noise=0.15, seed=seed)
+    if name == "circles":
+        return circles(m, noise=0.08, seed=seed)
+    if name == "spirals":
+        return spirals(m, classes=3, noise=0.2, seed=seed)
+    if name == "blobs":
+        return blobs(m, centers=3, std=0.9, seed=seed)
+    return _noisy_xor(m, seed)
+
+
+# --------------------------------------------------------------------------------------------
+# argument checks
+# --------------------------------------------------------------------------------------------
+
+
+def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in options:
+        raise ValueError(
+            f"{name} must be one of {', '.join(options)}; got {value!r}: pass e.g. "
+            f"{name}={options[0]!r}"
+        )
+    return value.lower()
+
+
+def _integer(name: str, value: Any, low: int, high: int | None) -> int:
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if not ok or value < low or (high is not None and value > high):
+        expected = f"an integer from {low} to {high}" if high else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {expected}; got {value!r}: pass e.g. {name}={low}")
+    return int(value)
+
+
+def _real(name: str, value: Any, positive: bool) -> float:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not ok or not np.isfinite(value) or value < 0 or (positive and value == 0):
+        expected = "a finite number > 0" if positive else "a finite number >= 0"
+        example = "0.03" if positive else "0.001 (or 0 for none)"
+        raise ValueError(f"{name} must be {expected}; got {value!r}: pass e.g. {name}={example}")
+    return float(value)
+
+
+def _check_settings(s: dict[str, Any]) -> dict[str, Any]:
+    """Validated copies of the settings (names as in :data:`SETTINGS`)."""
+    return {
+        "dataset": _choice("dataset", s["dataset"], DATASETS),
+        "hidden_layers": _integer("hidden_layers", s["hidden_layers"], 1, 8),
+        "units": _integer("units", s["units"], 1, 256),
+        "activation": _choice("activation", s["activation"], HIDDEN_ACTIVATIONS),
+        "lr": _real("lr", s["lr"], positive=True),
+        "batch_size": _integer("batch_size", s["batch_size"], 1, None),
+        "optimizer": _choice("optimizer", s["optimizer"], tuple(OPTIMIZERS)),
+        "l2": _real("l2", s["l2"], positive=False),
+        "m": _integer("m", s["m"], 20, 100_000),
+        "seed": _integer("seed", s["seed"], 0, None),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# the plain playground
+# --------------------------------------------------------------------------------------------
+
+
+class Playground:
+    """One classifier on one 2-D dataset, trained epoch by epoch with mini-batches.
+
+    Attributes
+    ----------
+    X_train, y_train, X_val, y_val:
+        The data, ``(2, m_train)`` / ``(m_train,)`` and ``(2, m_val)`` / ``(m_val,)``; a stratified
+        quarter of the ``m`` samples is held out for validation.
+    net:
+        The :class:`course.mlp.MLP` ``2 -> units x hidden_layers -> K`` (softmax output, K classes).
+    opt, batches:
+        The optimizer and the :class:`course.data.BatchGenerator` over the training columns.
+    history:
+        A :class:`course.train.History` with one entry per finished epoch.
+    diverged:
+        True when the last :meth:`step` stopped because the cost became inf or NaN (the
+        parameters are then those of the last finite epoch).
+    """
+
+    def __init__(
+        self,
+        dataset: str = "moons",
+        hidden_layers: int = 2,
+        units: int = 8,
+        activation: str = "tanh",
+        lr: float = 0.03,
+        batch_size: int = 16,
+        optimizer: str = "adam",
+        l2: float = 0.0,
+        m: int = 200,
+        seed: int = 0,
+    ) -> None:
+        given = dict(zip(SETTINGS, (dataset, hidden_layers, units, activation, lr, batch_size,
+                                    optimizer, l2, m, seed)))  # fmt: skip
+        self.settings: dict[str, Any] = _check_settings(given)
+        self.reset()
+
+    def __getattr__(self, name: str) -> Any:
+        # pg.lr, pg.dataset, ... read the current settings
+        settings = self.__dict__.get("settings", {})
+        if name in settings:
+            return settings[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def epoch(self) -> int:
+        """Number of finished epochs since the last reset."""
+        return self.history.epochs
+
+    def reset(self) -> None:
+        """Rebuild data, network, optimizer, batches and history from the current settings."""
+        s = self.settings
+        X, y = make_dataset(s["dataset"], s["m"], s["seed"])
+        self.X_train, self.X_val, self.y_train, self.y_val = train_test_split(
+            X, y, test_fraction=VAL_FRACTION, seed=s["seed"], stratify=True
+        )
+        classes = int(y.max()) + 1
+        sizes = [2] + [s["units"]] * s["hidden_layers"] + [classes]
+        self.net = MLP(sizes, hidden=s["activation"], output="softmax", loss="cross_entropy",
+                       l2=s["l2"], seed=s["seed"])  # fmt: skip
+        self.opt = make_optimizer(s["optimizer"], lr=s["lr"])
+        self.batches = BatchGenerator(self.X_train.shape[1], s["batch_size"], seed=s["seed"])
+        self.history = History()
+        self.diverged = False
+
+    def configure(self, **settings: Any) -> None:
+        """Change settings (any of :data:`SETTINGS`) and :meth:`reset` the network.
+
+        Example: ``pg.configure(optimizer="sgd", lr=0.3)``.
+        """
+        unknown = sorted(set(settings) - set(SETTINGS))
+        if unknown:
+            raise ValueError(
+                f"configure got unknown setting(s) {unknown}; expected some of "
+                f"{', '.join(SETTINGS)}: check the spelling"
+            )
+        self.settings = _check_settings({**self.settings, **settings})
+        self.reset()
+
+    def step(self, epochs: int = 1) -> int:
+        """Train ``epochs`` epochs (one epoch = one pass over shuffled mini-batches).
+
+        After every epoch the training and validation cost and accuracy are appended to
+        :attr:`history`. Returns the number of epochs run: fewer than asked if the cost stops
+        being finite (then :attr:`diverged` is set and the last finite parameters are kept).
+        """
+        epochs = _integer("epochs", epochs, 0, None)
+        net, opt, X, y = self.net, self.opt, self.X_train, self.y_train
+        for done in range(epochs):
+            saved = {k: v.copy() for k, v in net.params.items()}
+            with np.errstate(all="ignore"):
+                for idx in self.batches:
+                    net.step(X[:, idx], y[idx], opt)
+                loss = net.loss(X, y)
+                val_loss = net.loss(self.X_val, self.y_val)
+            if not (np.isfinite(loss) and np.isfinite(val_loss)):
+                for k, v in saved.items():
+                    net.params[k][...] = v
+                self.diverged = True
+                return done
+            h = self.history
+            h.train_loss.append(loss)
+            h.val_loss.append(val_loss)
+            h.train_acc.append(net.accuracy(X, y))
+            h.val_acc.append(net.accuracy(self.X_val, self.y_val))
+            h.lr.append(opt.lr)
+        return epochs
+
+    def metrics(self) -> dict[str, float]:
+        """Current ``train_loss``, ``val_loss``, ``train_acc``, ``val_acc`` of the network."""
+        net = self.net
+        with np.errstate(all="ignore"):
+            return {
+                "train_loss": net.loss(self.X_train, self.y_train),
+                "val_loss": net.loss(self.X_val, self.y_val),
+                "train_acc": net.accuracy(self.X_train, self.y_train),
+                "val_acc": net.accuracy(self.X_val, self.y_val),
+            }
+
+    def title(self) -> str:
+        """``epoch N: train loss .. (acc ..), validation loss .. (acc ..)``."""
+        v = self.metrics()
+        return (
+            f"epoch {self.epoch}: train loss {v['train_loss']:.3f} (acc {v['train_acc']:.1%}), "
+            f"validation loss {v['val_loss']:.3f} (acc {v['val_acc']:.1%})"
+        )
+
+    def summary(self) -> str:
+        """The settings, the network and where training stands, in two lines."""
+        s = self.settings
+        widths = "-".join(str(n) for n in self.net.sizes)
+        l2 = f"L2 {s['l2']:g}" if s["l2"] else "no L2"
+        lines = [
+            f"{s['dataset']} ({self.X_train.shape[1]} training / {self.X_val.shape[1]} validation "
+            f"points), {widths} {s['activation']} network ({self.net.num_parameters()} "
+            f"parameters), {s['optimizer']} lr {s['lr']:.3g}, batch {s['batch_size']}, {l2}",
+            self.title(),
+        ]
+        if self.diverged:
+            lines.append("the cost diverged: lower the learning rate, then reset")
+        return "\n".join(lines)
+
+    def figure(self, resolution: int = 120) -> Any:
+        """Decision regions (left) and the loss curves (right), titled with :meth:`title`.
+
+        Returns a ``matplotlib.figure.Figure`` (not registered with pyplot) with two Axes:
+        ``"Decision regions"`` (training points as dots, validation points as triangles) and
+        ``"Loss per epoch"`` (training and validation cost, one line each once an epoch ran).
+        """
+        from matplotlib.figure import Figure
+
+        from course.viz import plot_decision_boundary, plot_history
+
+        fig = Figure(figsize=(11.0, 4.6))
+        left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.15]})
+        with np.errstate(all="ignore"):
+            plot_decision_boundary(self.net.predict, self.X_train, self.y_train, ax=left,
+                                   resolution=resolution, title="Decision regions")  # fmt: skip
+        for c in np.unique(self.y_val):  # same colours as plot_decision_boundary (tab10)
+            cols = self.X_val[:, self.y_val == c]
+            left.scatter(cols[0], cols[1], marker="^", s=34, color=f"C{c}", edgecolors="black",
+                         linewidths=0.6, zorder=4, label=f"class {c} (validation)")  # fmt: skip
+        handles, labels = left.get_legend_handles_labels()
+        left.get_legend().remove()  # one legend row under the figure hides no data
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
+                   frameon=False, columnspacing=1.2, handletextpad=0.3)  # fmt: skip
+        h = self.history
+        if h.epochs:
+            plot_history({"train_loss": h.train_loss, "val_loss": h.val_loss}, ax=right)
+        else:
+            right.set_title("Loss per epoch", fontsize=12)
+            right.set_xlabel("epoch", fontsize=11)
+            right.set_ylabel("loss", fontsize=11)
+            right.text(0.5, 0.5, "no epoch yet: press Step or Start", ha="center",
+                       va="center", fontsize=11, transform=right.transAxes)  # fmt: skip
+        right.set_ylim(bottom=0)
+        fig.suptitle(self.title(), fontsize=12)
+        # fixed margins rather than tight_layout: a live redraw is then about twice as fast
+        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.2, top=0.85, wspace=0.18)
+        return fig
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
+        return f"Playground({args})"
+
+
+# --------------------------------------------------------------------------------------------
+# the widget
+# --------------------------------------------------------------------------------------------
+
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 150)
+L2_DEFAULT = 1e-3
+
+
+class Dashboard:
+    """ipywidgets controls and buttons driving a :class:`Playground` (see :func:`dashboard`).
+
+    ``widget`` is the box to display; ``controls`` maps setting names (plus ``"l2_on"``, the
+    check box that switches L2 on) to controls; ``buttons`` maps ``"start"``, ``"pause"``,
+    ``"step"``, ``"reset"`` to buttons; ``image`` (an ipywidgets ``Image``) shows the PNG of
+    ``playground.figure()`` and ``label`` (an ``HTML``) the ``summary()``. ``task`` is the asyncio
+    task of a running Start (``None`` before the first), ``running`` says whether it trains.
+    """
+
+    def __init__(
+        self,
+        playground: Playground | None = None,
+        interval: float = 0.05,
+        max_epochs: int = 1000,
+        dpi: int = 80,
+        resolution: int = 120,
+    ) -> None:
+        import ipywidgets as W
+
+        from course.widgets import _widget_base
+
+        self.playground = playground if playground is not None else Playground()
+        self.interval = float(interval)
+        self.max_epochs = int(max_epochs)
+        self.dpi = int(dpi)
+        self.resolution = int(resolution)
+        self.running = False
+        self.task: asyncio.Task | None = None
+        self.redraws = 0
+        s = self.playground.settings
+        narrow = {"style": {"description_width": "initial"}}
+        self.controls: dict[str, Any] = {
+            "dataset": W.Dropdown(options=DATASETS, value=s["dataset"], description="data",
+                                  **narrow),
+            "hidden_layers": W.IntSlider(value=min(s["hidden_layers"], 4), min=1, max=4,
+                                         description="hidden layers", **narrow),
+            "units": W.IntSlider(value=min(s["units"], 16), min=1, max=16,
+                                 description="units per layer", **narrow),
+            "activation": W.Dropdown(options=HIDDEN_ACTIVATIONS, value=s["activation"],
+                                     description="activation", **narrow),
+            "lr": W.FloatLogSlider(value=min(max(s["lr"], 1e-4), 1.0), base=10, min=-4, max=0,
+                                   step=0.1, readout_format=".4f", description="learning rate",
+                                   **narrow),
+            "batch_size": W.Dropdown(options=sorted({*BATCH_SIZES, s["batch_size"]}),
+                                     value=s["batch_size"], description="batch size", **narrow),
+            "optimizer": W.Dropdown(options=tuple(OPTIMIZERS), value=s["optimizer"],
+                                    description="optimizer", **narrow),
+            "l2_on": W.Checkbox(value=s["l2"] > 0, description="L2", indent=False),
+            "l2": W.FloatLogSlider(value=min(max(s["l2"] or L2_DEFAULT, 1e-6), 1.0), base=10,
+                                   min=-6, max=0, step=0.5, readout_format=".0e",
+                                   description="lambda", **narrow),
+        }  # fmt: skip
+        self.buttons: dict[str, Any] = {
+            name: W.Button(description=name.capitalize(), icon=icon, layout=W.Layout(width="90px"))
+            for name, icon in (("start", "play"), ("pause", "pause"), ("step", "step-forward"),
+                               ("reset", "undo"))
+        }  # fmt: skip
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
+        self.label = W.HTML()
+        rows = [
+            W.HBox([self.controls[k] for k in ("dataset", "hidden_layers", "units", "activation")],
+                   layout=W.Layout(flex_flow="row wrap")),
+            W.HBox([self.controls[k] for k in ("lr", "batch_size", "optimizer", "l2_on", "l2")],
+                   layout=W.Layout(flex_flow="row wrap")),
+            W.HBox(list(self.buttons.values())),
+        ]  # fmt: skip
+        self.widget = _widget_base()(children=[*rows, self.label, self.image])
+        for control in self.controls.values():
+            control.observe(self._on_setting, names="value")
+        self.buttons["start"].on_click(self._on_start)
+        self.buttons["pause"].on_click(self._on_pause)
+        self.buttons["step"].on_click(self._on_step)
+        self.buttons["reset"].on_click(self._on_reset)
+        if self.settings() != {k: s[k] for k in self.settings()}:
+            # a setting outside a control's range was clipped: train what the controls show
+            self.playground.configure(**self.settings())
+        self.redraw()
+        self.widget._preview_png = self.image.value or None
+        self.widget._text = f"[training dashboard: {self.playground!r}]"
+
+    # -- what the controls hold --
+
+    def settings(self) -> dict[str, Any]:
+        """The playground settings the controls currently show."""
+        c = self.controls
+        values = {k: c[k].value for k in SETTINGS if k in c and k != "l2"}
+        values["l2"] = float(c["l2"].value) if c["l2_on"].value else 0.0
+        return values
+
+    # -- actions (each calls the plain playground) --
+
+    def redraw(self) -> None:
+        """Show the playground's current figure and summary."""
+        self.redraws += 1
+        # the figure has fixed margins, so it is saved as is: no second pass to find a tight
+        # bounding box (course.widgets.figure_to_png), which would make a live redraw slower
+        buf = io.BytesIO()
+        self.playground.figure(self.resolution).savefig(buf, format="png", dpi=self.dpi)
+        self.image.value = buf.getvalue()
+        self.label.value = f"<pre>{html.escape(self.playground.summary())}</pre>"
+        self.buttons["start"].disabled = self.running
+        self.buttons["pause"].disabled = not self.running
+
+    def start(self) -> asyncio.Task | None:
+        """Train in the background, one epoch at a time, until :meth:`pause` (or max_epochs)."""
+        if self.running:
+            return self.task
+        self.running = True
+        self.buttons["start"].disabled = True
+        self.buttons["pause"].disabled = False
+        if self.task is None or self.task.done():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # called outside a running loop (not from a kernel)
+                loop = asyncio.get_event_loop()
+            self.task = loop.create_task(self._run())
+        # else: paused during the last sleep and not yet woken: that loop simply goes on
+        return self.task
+
+    async def _run(self) -> None:
+        try:
+            while self.running and self.playground.epoch < self.max_epochs:
+                self.playground.step(1)
+                if self.playground.diverged:
+                    break
+                self.redraw()
+                await asyncio.sleep(self.interval)
+        finally:
+            self.running = False
+            self.redraw()
+
+    def pause(self) -> None:
+        """Stop a running Start after the epoch in progress."""
+        self.running = False
+        self.buttons["start"].disabled = False
+        self.buttons["pause"].disabled = True
+
+    def step(self) -> None:
+        """Pause, train exactly one epoch, redraw."""
+        self.pause()
+        self.playground.step(1)
+        self.redraw()
+
+    def reset(self) -> None:
+        """Pause and start over with a fresh network (same settings)."""
+        self.pause()
+        self.playground.reset()
+        self.redraw()
+
+    # -- callbacks --
+
+    def _on_setting(self, change: dict) -> None:
+        self.pause()
+        self.playground.configure(**self.settings())
+        self.redraw()
+
+    def _on_start(self, button: Any) -> None:
+        self.start()
+
+    def _on_pause(self, button: Any) -> None:
+        self.pause()
+
+    def _on_step(self, button: Any) -> None:
+        self.step()
+
+    def _on_reset(self, button: Any) -> None:
+        self.reset()
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def dashboard(playground: Playground | None = None, **options: Any) -> Dashboard:
+    """The training dashboard for ``playground`` (a default :class:`Playground` if None).
+
+    Leave the result as the last expression of a notebook cell to show it. ``options`` go to
+    :class:`Dashboard` (``interval`` between epochs in seconds, ``max_epochs``, and
+    the ``dpi`` and grid ``resolution`` of the picture).
+    """
+    if playground is not None and not isinstance(playground, Playground):
+        raise ValueError(
+            f"playground must be a course.playground.Playground or None; got "
+            f"{type(playground).__name__}: pass e.g. Playground(dataset='circles')"
+        )
+    return Dashboard(playground, **options)

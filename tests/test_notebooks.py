@@ -1,0 +1,80 @@
+"""Structure of the notebook series: built from its sources, executed, clean, complete.
+
+The notebooks' outputs themselves are checked by nbval (``make test`` runs
+``pytest --nbval notebooks``); these tests check what nbval does not.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SOURCES = sorted((NOTEBOOKS / "src").glob("*.py"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import nbbuild  # noqa: E402
+
+MACHINE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/[a-z]|\\\\Users\\\\|C:\\\\)")
+
+
+def test_there_is_a_series():
+    assert len(SOURCES) >= 7, "the series has seven notebooks"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_stored_notebook_is_built_from_its_source_and_executed(source):
+    assert nbbuild.check(source) == []
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_metadata_is_clean(source):
+    path = NOTEBOOKS / f"{source.stem}.ipynb"
+    text = path.read_text()
+    nb = json.loads(text)
+    assert nb["metadata"] == {
+        "kernelspec": nbbuild.KERNELSPEC,
+        "language_info": {"name": "python"},
+    }
+    assert not MACHINE_PATH.search(text), MACHINE_PATH.search(text).group(0)
+    for cell in nb["cells"]:
+        assert set(cell.get("metadata", {})) <= {"tags"}
+    counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+    assert counts == list(range(1, len(counts) + 1)), "executed top to bottom, once"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_each_notebook_has_goals_exercises_and_a_summary(source):
+    cells = nbbuild.parse_source(source.read_text())
+    markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# ")
+    assert "What you will be able to do" in markdown
+    assert "Check yourself" in markdown
+    assert markdown.count("<details>") >= 3, "a few exercises with answers to reveal"
+    assert markdown.count("<details>") == markdown.count("</details>")
+    assert "Summary" in markdown
+
+
+def test_contents_page_lists_every_notebook_in_order():
+    contents = (NOTEBOOKS / "README.md").read_text()
+    positions = [contents.find(f"{s.stem}.ipynb") for s in SOURCES]
+    assert all(p >= 0 for p in positions), "every notebook is on the contents page"
+    assert positions == sorted(positions), "in the order of the series"
+
+
+def test_parse_source_round_trip():
+    text = (
+        "# %% [markdown]\n# # Title\n#\n# Text with $x^2$.\n\n"
+        '# %% tags=["a"]\nx = 1\n\n# %%\nprint(x)\n'
+    )
+    cells = nbbuild.parse_source(text)
+    assert [c.cell_type for c in cells] == ["markdown", "code", "code"]
+    assert cells[0].source == "# Title\n\nText with $x^2$."
+    assert cells[1].source == "x = 1" and cells[1].metadata["tags"] == ["a"]
+    with pytest.raises(ValueError, match="must start with '# '"):
+        nbbuild.parse_source("# %% [markdown]\n#no space\n")
