@@ -382,7 +382,7 @@ def circles(
 def spirals(
     m: int = 300, classes: int = 3, noise: float = 0.2, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Spiral arms, one per class (the classic CS231n toy set).
+    """Spiral arms, one per class (a classic toy set that no straight line can split).
 
     Arm ``c`` has radii ``r`` evenly spaced in ``[0, 1]`` and angles evenly spaced in
     ``[4c, 4(c+1)]`` plus Gaussian noise of standard deviation ``noise`` (on the angle only,

@@ -13,7 +13,7 @@ elementwise, ``lr`` is the learning rate, ``t = 1, 2, ...`` counts the steps)::
                theta -= lr * m_hat / (sqrt(v_hat) + eps)
 
 Parameters and gradients are dicts of numpy arrays with the same keys and shapes, e.g.
-``{"W1": (n1, n0), "b1": (n1, 1), ...}``. As in CS231n, every optimizer has the same interface,
+``{"W1": (n1, n0), "b1": (n1, 1), ...}``. Every optimizer has the same interface,
 ``opt.step(params, grads)``, which updates the arrays of ``params`` *in place* and keeps the
 optimizer's state (``v``, ``cache``, ``m``) in small dicts with one array per parameter key, so
 the rules can be swapped in one training loop. A schedule is a callable ``epoch -> lr``; the loop
@@ -299,7 +299,7 @@ class Nesterov(Optimizer):
     This is the classic look-ahead rule ``v = beta * v - lr * grad J(x + beta * v); x += v``
     written in the variable ``theta = x + beta * v``: the parameters we store *are* the
     look-ahead point, so the gradient the training loop computes at ``theta`` is exactly the
-    look-ahead gradient (CS231n). ``v`` (``self.v[key]``) has the shape of ``theta``, starts at
+    look-ahead gradient. ``v`` (``self.v[key]``) has the shape of ``theta``, starts at
     zero, and ``beta`` is in [0, 1).
     """
 
