@@ -1,0 +1,46 @@
+"""nbgrader configuration of the backprop-course assignments.
+
+Run every nbgrader command from the directory of this file (nbgrader reads ``nbgrader_config.py``
+from the current directory). The course root is this directory; instructor versions of the
+assignments live in ``source_assignments/<assignment>/``; nbgrader creates ``release/``,
+``submitted/``, ``autograded/``, ``feedback/``, ``gradebook.db`` and ``.nbgrader.log`` next to
+this file (they are not part of the repository). See ``source_assignments/README.md``.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# -- where things are ----------------------------------------------------------------------------
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.source_directory = "source_assignments"
+c.CourseDirectory.course_id = "backprop-course"
+c.CourseDirectory.ignore = [
+    ".ipynb_checkpoints",
+    "*.pyc",
+    "__pycache__",
+    "feedback",
+    ".pytest_cache",
+]
+c.NbGrader.logfile = ".nbgrader.log"
+
+# -- the student version -------------------------------------------------------------------------
+c.ClearSolutions.code_stub = {
+    "python": "# YOUR CODE HERE (then delete the next line)\nraise NotImplementedError()"
+}
+c.ClearSolutions.enforce_metadata = True
+c.ClearHiddenTests.enforce_metadata = True
+
+# -- running notebooks (autograde, validate) -----------------------------------------------------
+# A cell may run this long before it is stopped and counted as failed: the slowest test cell of
+# ps1 needs about a second, so 120 s only stops runaway code (an infinite loop, a huge graph).
+c.Execute.timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.startup_timeout = 120
+c.Execute.execute_retries = 0
+# keep long tracebacks readable in the feedback
+c.LimitOutput.max_lines = 300
+c.LimitOutput.max_traceback = 100
+
+# -- the exchange (only for nbgrader release_assignment / collect on a shared server) -------------
+c.Exchange.timezone = "UTC"

@@ -1,0 +1,502 @@
+"""Graphs, references and checks for problem set 1 (computational graphs).
+
+Students: you may read this file and use :func:`describe` and the example graphs to explore;
+your answers must not call ``course.graph`` (the tests check that). The tests build every graph
+twice: with ``course.graph.Value`` (the reference gradients, by Algorithm 4) and with plain
+floats (centred finite differences, float64), and compare your answers with both.
+
+A graph is described by a *program*: one line per node, in creation order,
+``(name, op, parents, arg)``, where ``arg`` is the value of an input node or the constant of a
+``"+c"`` / ``"*c"`` gate. What your ``backward`` receives is the list of nodes built from it:
+
+    {"name": "q", "op": "*", "parents": ["x", "y"], "value": -12.0, "local": [-4.0, 3.0]}
+
+``local[k]`` is the local gradient of the node with respect to ``parents[k]``, computed by
+the forward pass (the rules of part (a)).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from course import checks
+from course.graph import Value, backward_steps, maximum
+
+# code that computes gradients for you: not allowed inside a student's function (packages that
+# are not installed are skipped, and none is imported to check)
+FORBID = ("course.graph", "course.gradcheck", "micrograd", "torch", "jax", "autograd", "sympy")
+
+Line = tuple[str, str, tuple[str, ...], float | None]
+BINARY = ("+", "*", "max")
+UNARY = ("exp", "1/x", "tanh", "*-1", "**2", "+c", "*c")
+
+
+# -- one interpreter for Values, one for floats -------------------------------------------------
+
+
+def _apply_value(op: str, args: list[Value], arg: float | None) -> Value:
+    a = args[0]
+    if op == "+":
+        return a + args[1]
+    if op == "*":
+        return a * args[1]
+    if op == "max":
+        return maximum(a, args[1])
+    if op == "exp":
+        return a.exp()
+    if op == "1/x":
+        return 1 / a
+    if op == "tanh":
+        return a.tanh()
+    if op == "*-1":
+        return -a
+    if op == "**2":
+        return a**2
+    if op == "+c":
+        return a + arg
+    if op == "*c":
+        return a * arg
+    raise ValueError(f"unknown op {op!r}")
+
+
+def _apply_float(op: str, args: list[float], arg: float | None) -> float:
+    a = args[0]
+    if op == "+":
+        return a + args[1]
+    if op == "*":
+        return a * args[1]
+    if op == "max":
+        return max(a, args[1])
+    if op == "exp":
+        return math.exp(a)
+    if op == "1/x":
+        return 1.0 / a
+    if op == "tanh":
+        return math.tanh(a)
+    if op == "*-1":
+        return -a
+    if op == "**2":
+        return a * a
+    if op == "+c":
+        return a + arg
+    if op == "*c":
+        return a * arg
+    raise ValueError(f"unknown op {op!r}")
+
+
+def build(program: Sequence[Line]) -> dict[str, Value]:
+    """The graph as ``course.graph.Value`` nodes, by name, created in program order."""
+    values: dict[str, Value] = {}
+    for name, op, parents, arg in program:
+        if op == "input":
+            v = Value(float(arg))
+        else:
+            v = _apply_value(op, [values[p] for p in parents], arg)
+        v.label = name
+        values[name] = v
+    return values
+
+
+def evaluate(program: Sequence[Line], shift: dict[str, float] | None = None) -> float:
+    """The output (last node) in plain floats; ``shift`` adds a number to chosen nodes."""
+    shift = shift or {}
+    values: dict[str, float] = {}
+    for name, op, parents, arg in program:
+        if op == "input":
+            x = float(arg)
+        else:
+            x = _apply_float(op, [values[p] for p in parents], arg)
+        values[name] = x + shift.get(name, 0.0)
+    return values[program[-1][0]]
+
+
+# -- a graph with its reference answers ---------------------------------------------------------
+
+
+@dataclass
+class GraphCase:
+    """A graph for ``backward`` with the gradients it must produce.
+
+    ``expected``: d(output)/d(node) by ``course.graph`` (Algorithm 4), ordered from the output
+    back to the inputs; ``contributions``: for each node, what each edge out of it adds, keyed
+    by the edge (a branch has several); ``numeric``: the same gradients by centred finite
+    differences.
+    """
+
+    title: str
+    program: list[Line]
+    expected: dict[str, float] = field(init=False)
+    contributions: dict[str, dict[str, float]] = field(init=False)
+    numeric: dict[str, float] = field(init=False)
+    _nodes: list[dict] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        values = build(self.program)
+        root = values[self.program[-1][0]]
+        self._nodes = [
+            {
+                "name": name,
+                "op": v.op or "input",
+                "parents": [p.label for p in v.parents],
+                "value": v.data,
+                "local": list(v.local_grads),
+            }
+            for name, v in values.items()
+        ]
+        self.contributions = {name: {} for name in values}
+        for step in backward_steps(root):
+            edge = f"from {step.node.label!r}"
+            if step.node.parents.count(step.parent) > 1:
+                edge += f" (argument {step.slot + 1})"
+            self.contributions[step.parent.label][edge] = step.contribution
+        root.backward()
+        self.expected = {name: values[name].grad for name in reversed(list(values))}
+        self.numeric = {name: self._numeric(name) for name in self.expected}
+
+    def _numeric(self, name: str, h: float = 1e-6) -> float:
+        up = evaluate(self.program, {name: h})
+        down = evaluate(self.program, {name: -h})
+        return (up - down) / (2 * h)
+
+    def nodes(self) -> list[dict]:
+        """A fresh copy of the node list (your function may change it without harm)."""
+        return copy.deepcopy(self._nodes)
+
+
+def describe(graph: Sequence[dict]) -> str:
+    """A table of a node list, one node per line, in creation order."""
+    rows = [f"{'name':>6}  {'op':>6}  {'parents':<14}{'value':>12}  local gradients"]
+    for n in graph:
+        parents = ", ".join(n["parents"])
+        local = ", ".join(f"{x:.4g}" for x in n["local"])
+        rows.append(f"{n['name']:>6}  {n['op']:>6}  {parents:<14}{n['value']:>12.6g}  {local}")
+    return "\n".join(rows)
+
+
+# -- the graphs of the problem set ----------------------------------------------------------------
+
+
+def branch_example() -> GraphCase:
+    """f = (x y + x) y at x = 3, y = -4: x and y each feed two nodes."""
+    return GraphCase(
+        "f = (x*y + x) * y",
+        [
+            ("x", "input", (), 3.0),
+            ("y", "input", (), -4.0),
+            ("q", "*", ("x", "y"), None),
+            ("s", "+", ("q", "x"), None),
+            ("f", "*", ("s", "y"), None),
+        ],
+    )
+
+
+def sigmoid_example() -> GraphCase:
+    """The lecture's sigmoid neuron f = 1 / (1 + exp(-(w0 x0 + w1 x1 + w2))), gate by gate."""
+    return GraphCase(
+        "sigmoid neuron",
+        [
+            ("w0", "input", (), 2.0),
+            ("x0", "input", (), -1.0),
+            ("w1", "input", (), -3.0),
+            ("x1", "input", (), -2.0),
+            ("w2", "input", (), -3.0),
+            ("a", "*", ("w0", "x0"), None),
+            ("b", "*", ("w1", "x1"), None),
+            ("c", "+", ("a", "b"), None),
+            ("d", "+", ("c", "w2"), None),
+            ("e", "*-1", ("d",), None),
+            ("g", "exp", ("e",), None),
+            ("h", "+c", ("g",), 1.0),
+            ("f", "1/x", ("h",), None),
+        ],
+    )
+
+
+def square_example() -> GraphCase:
+    """f = x * x + x at x = -1.5: the same parent twice, and a branch."""
+    return GraphCase(
+        "f = x*x + x",
+        [
+            ("x", "input", (), -1.5),
+            ("sq", "*", ("x", "x"), None),
+            ("f", "+", ("sq", "x"), None),
+        ],
+    )
+
+
+def tie_example() -> GraphCase:
+    """f = max(x, y) * z with x == y: the upstream gradient is split half and half."""
+    return GraphCase(
+        "f = max(x, y) * z with x == y",
+        [
+            ("x", "input", (), 1.25),
+            ("y", "input", (), 1.25),
+            ("z", "input", (), -2.0),
+            ("m", "max", ("x", "y"), None),
+            ("f", "*", ("m", "z"), None),
+        ],
+    )
+
+
+def self_max_example() -> GraphCase:
+    """f = exp(max(x, x)): a tie of a node with itself; both halves reach x."""
+    return GraphCase(
+        "f = exp(max(x, x))",
+        [
+            ("x", "input", (), 0.5),
+            ("m", "max", ("x", "x"), None),
+            ("f", "exp", ("m",), None),
+        ],
+    )
+
+
+def dead_node_example() -> GraphCase:
+    """Nodes the output does not depend on (w and v) must get gradient 0."""
+    return GraphCase(
+        "f = exp(x) * y, with unused nodes",
+        [
+            ("x", "input", (), 0.3),
+            ("w", "input", (), 2.0),
+            ("y", "input", (), -1.5),
+            ("v", "*", ("w", "x"), None),
+            ("ex", "exp", ("x",), None),
+            ("f", "*", ("ex", "y"), None),
+        ],
+    )
+
+
+def chain_example(length: int = 150) -> GraphCase:
+    """A long chain of gates, and a skip connection from the first input to the output."""
+    program: list[Line] = [("x", "input", (), 0.7)]
+    cycle = [("*c", -1.01), ("+c", 0.3), ("tanh", None), ("*c", 1.7)]
+    for k in range(length):
+        op, c = cycle[k % len(cycle)]
+        program.append((f"u{k + 1}", op, (program[-1][0],), c))
+    program.append(("f", "+", (program[-1][0], "x"), None))
+    return GraphCase(f"a chain of {length} gates with a skip connection", program)
+
+
+def random_example(seed: int, n_inputs: int = 3, n_ops: int = 12) -> GraphCase:
+    """A random graph with branches, seeded; values stay moderate and no max has a tie."""
+    rng = np.random.default_rng(seed)
+    program: list[Line] = []
+    values: dict[str, float] = {}
+    children: dict[str, int] = {}
+
+    def add(name: str, op: str, parents: tuple[str, ...], arg: float | None, x: float) -> None:
+        program.append((name, op, parents, arg))
+        values[name] = x
+        children[name] = 0
+        for p in parents:
+            children[p] += 1
+
+    for i in range(n_inputs):
+        x = float(np.round(rng.uniform(-2, 2), 3))
+        add(f"x{i}", "input", (), x, x)
+    ops = BINARY + UNARY
+    for k in range(n_ops):
+        names = list(values)
+        for _ in range(100):
+            op = ops[int(rng.integers(len(ops)))]
+            # favour recent nodes, and sometimes reuse one: that makes branches
+            picks = [names[-1 - int(min(rng.geometric(0.4) - 1, len(names) - 1))] for _ in "ab"]
+            parents = tuple(picks[:2]) if op in BINARY else (picks[0],)
+            arg = None
+            if op == "+c":
+                arg = float(np.round(rng.uniform(-1, 1), 2))
+            elif op == "*c":
+                arg = float(np.round(rng.choice([-1, 1]) * rng.uniform(0.5, 1.5), 2))
+            a = values[parents[0]]
+            if op == "exp" and a > 2.0:
+                continue
+            if op == "1/x" and abs(a) < 0.4:
+                continue
+            if op == "max" and abs(a - values[parents[1]]) < 0.05:
+                continue
+            x = _apply_float(op, [values[p] for p in parents], arg)
+            if abs(x) < 30:
+                break
+        else:
+            op, parents, arg, x = "tanh", (names[-1],), None, math.tanh(values[names[-1]])
+        add(f"u{k + 1}", op, parents, arg, x)
+    # every node must reach the output: add the dangling ones into it
+    out = program[-1][0]
+    for name in [n for n in list(values) if children[n] == 0 and n != out]:
+        total = values[out] + values[name]
+        add(f"s{len(program)}", "+", (out, name), None, total)
+        out = program[-1][0]
+    return GraphCase(f"random graph (seed {seed})", program)
+
+
+def check_backward(backward: Callable, case: GraphCase, part: str = "part (b)") -> None:
+    """Run a student's ``backward`` on ``case`` and check it against both references."""
+    __tracebackhide__ = True
+    got = checks.call_student(backward, case.nodes(), part=part, forbid=FORBID)
+    where = f"graph {case.title!r}"
+    checks.check_gradients(got, case.expected, branches=case.contributions, context=where)
+    checks.check_gradients(
+        got,
+        case.numeric,
+        rtol=1e-5,
+        atol=1e-6,
+        context=f"{where}, compared with centred finite differences",
+        branches=case.contributions,
+    )
+
+
+# -- part (a): the gates --------------------------------------------------------------------------
+
+GATES = {"add": "+", "mul": "*", "max": "max", "exp": "exp", "reciprocal": "1/x"}
+
+
+def gate_reference(op: str, inputs: Sequence[float], upstream: float) -> tuple[float, ...]:
+    """Local gradient x upstream for each input, from ``course.graph``."""
+    leaves = [Value(float(x)) for x in inputs]
+    out = _apply_value(op, leaves, None)
+    return tuple(local * upstream for local in out.local_grads)
+
+
+def _gate_mistakes(op: str, inputs: Sequence[float], up: float) -> list[dict[str, float]]:
+    local = gate_reference(op, inputs, 1.0)
+    mistakes: list[dict[str, float]] = [{} for _ in inputs]
+    if up != 1.0:
+        for k, g in enumerate(local):
+            mistakes[k][
+                "you forgot to multiply by the upstream gradient: the gradient that "
+                "flows into an input is (local gradient) x (upstream gradient)."
+            ] = g
+    if op == "*":
+        a, b = inputs
+        text = (
+            "the multiply gate switches its inputs: da = b * upstream and db = a * upstream; "
+            "you used each input for its own gradient."
+        )
+        mistakes[0][text] = a * up
+        mistakes[1][text] = b * up
+    if op == "max":
+        a, b = inputs
+        if a == b:
+            text = (
+                "at a tie (a == b) the course's convention splits the upstream gradient half "
+                "and half: each input gets upstream / 2."
+            )
+            for k in range(2):
+                mistakes[k][text + " You gave this input all of it."] = up
+                mistakes[k][text + " You gave this input nothing."] = 0.0
+        else:
+            text = (
+                "the max gate routes the whole upstream gradient to the larger input and "
+                "nothing to the smaller one; yours is routed the wrong way."
+            )
+            mistakes[0][text] = local[1] * up
+            mistakes[1][text] = local[0] * up
+    if op == "1/x":
+        (a,) = inputs
+        mistakes[0][
+            "1/a is the derivative of ln a; the derivative of 1/a is -1/a^2 (times upstream)."
+        ] = up / a
+    return mistakes
+
+
+def check_gate(
+    func: Callable, op: str, inputs: Sequence[float], upstream: float, part: str = "part (a)"
+) -> None:
+    """Run a student's gate function and compare with ``course.graph`` and finite differences."""
+    __tracebackhide__ = True
+    got = checks.call_student(func, *inputs, upstream, part=part, forbid=FORBID)
+    expected = gate_reference(op, inputs, upstream)
+    args = ", ".join(f"{x:g}" for x in (*inputs, upstream))
+    name = f"{getattr(func, '__name__', 'your function')}({args})"
+    mistakes = _gate_mistakes(op, inputs, upstream)
+    labels = ("da", "db")[: len(inputs)]
+    if len(inputs) == 1:
+        checks.check_array(f"da from {name}", got, expected[0], mistakes=mistakes[0])
+        results = [got]
+    else:
+        checks.check_tuple(name, got, expected, labels, mistakes=mistakes)
+        results = list(got)
+    if op == "max" and 0 < abs(inputs[0] - inputs[1]) < 1e-3:
+        return  # finite differences would step over the kink: the reference above decides
+    for k, label in enumerate(labels):
+
+        def f(t: float, k: int = k) -> float:
+            xs = list(inputs)
+            xs[k] = t
+            return upstream * _apply_float(op, xs, None)
+
+        h = 1e-5 * min(1.0, abs(inputs[k])) if op == "1/x" else 1e-5
+        checks.numeric_gradient_check(
+            f, inputs[k], results[k], f"{label} from {name}", h=h, context="local gradient"
+        )
+
+
+def random_gate_inputs(
+    seed: int, op: str, count: int = 12
+) -> list[tuple[tuple[float, ...], float]]:
+    """Seeded ``(inputs, upstream)`` cases for a gate, with integers and negatives mixed in."""
+    rng = np.random.default_rng(seed)
+    arity = 2 if op in BINARY else 1
+    cases = []
+    for k in range(count):
+        xs = rng.uniform(-3, 3, size=arity)
+        if k % 4 == 1:
+            xs = np.round(xs)
+        if op == "1/x":
+            xs = np.where(np.abs(xs) < 0.2, 0.2 + np.abs(xs), xs)
+        if op == "max" and arity == 2 and abs(xs[0] - xs[1]) < 1e-3:
+            xs[1] += 0.5
+        up = float(np.round(rng.normal() * 2, 3)) if k % 3 else 1.0
+        cases.append((tuple(float(x) for x in xs), up))
+    return cases
+
+
+# -- part (c): direct and indirect effects --------------------------------------------------------
+
+
+def direct_indirect_reference(u1: float) -> tuple[float, float, float]:
+    """(direct, indirect, total) of u3 = exp(u1 + u2), u2 = u1^2, from ``course.graph``."""
+    case = GraphCase(
+        "u3 = exp(u1 + u2), u2 = u1^2",
+        [
+            ("u1", "input", (), u1),
+            ("u2", "**2", ("u1",), None),
+            ("s", "+", ("u1", "u2"), None),
+            ("u3", "exp", ("s",), None),
+        ],
+    )
+    # u1's two contributions: directly into s, and through u2
+    direct, indirect = case.contributions["u1"]["from 's'"], case.contributions["u1"]["from 'u2'"]
+    return direct, indirect, case.expected["u1"]
+
+
+def check_direct_indirect(func: Callable, u1: float, part: str = "part (c)") -> None:
+    """Run a student's ``direct_indirect`` at ``u1`` and compare with the references."""
+    __tracebackhide__ = True
+    got = checks.call_student(func, u1, part=part, forbid=FORBID)
+    direct, indirect, total = direct_indirect_reference(u1)
+    s = u1 + u1 * u1
+    mistakes = [
+        {},
+        {
+            "the indirect effect is du3/du2 * du2/du1 = e^(u1+u2) * 2 u1; you used the value "
+            "u2 = u1^2 where its derivative du2/du1 = 2 u1 belongs.": math.exp(s) * u1 * u1,
+        },
+        {
+            "your total keeps only the direct effect: u1 also reaches u3 through u2, so add "
+            "the indirect effect (the contributions of the two paths are added).": direct,
+            "your total keeps only the indirect effect: u1 is also a direct input of u3, so "
+            "add the direct effect (the contributions of the two paths are added).": indirect,
+        },
+    ]
+    name = f"{getattr(func, '__name__', 'your function')}({u1:g})"
+    checks.check_tuple(
+        name, got, (direct, indirect, total), ("direct", "indirect", "total"), mistakes=mistakes
+    )
+    checks.numeric_gradient_check(
+        lambda t: math.exp(t + t * t), u1, got[2], f"total from {name}", context="du3/du1"
+    )
