@@ -11,6 +11,10 @@ Modules, one per idea of the lectures:
 * :mod:`course.train`: the training loop with history
 * :mod:`course.gradcheck`: centred finite differences and relative errors
 * :mod:`course.viz`: drawings of graphs and training (imports matplotlib when used)
+* :mod:`course.gates`, :mod:`course.vanishing`, :mod:`course.playground`: the plain functions
+  behind the notebooks' widgets, and the training dashboard
+* :mod:`course.widgets`: thin ipywidgets wrappers around those plain functions
+* :mod:`course.checks`: the checks the assignments' tests use, which name a student's likely bug
 
 ``import course`` loads numpy only; plotting and widget modules are imported on first use.
 """
