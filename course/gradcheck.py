@@ -20,6 +20,7 @@ import numpy as np
 __all__ = [
     "numerical_gradient",
     "numerical_gradients",
+    "numerical_jacobian",
     "relative_error",
     "GradReport",
     "compare",
@@ -53,6 +54,21 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -
         flat[i] = old
         gflat[i] = (f_plus - f_minus) / (2.0 * h)
     return grad
+
+
+def numerical_jacobian(
+    F: Callable[[np.ndarray], np.ndarray], x: np.ndarray, h: float = 1e-5
+) -> np.ndarray:
+    """Centred-difference Jacobian of a vector function ``F`` at the float64 array ``x``.
+
+    Numerator layout: shape ``(number of outputs, number of inputs)``, row ``i`` is the gradient
+    of ``F(x).ravel()[i]`` with respect to ``x.ravel()``. ``x`` is nudged in place and restored.
+    """
+    n_out = np.asarray(F(x)).size
+    rows = [
+        numerical_gradient(lambda i=i: float(np.ravel(F(x))[i]), x, h).ravel() for i in range(n_out)
+    ]
+    return np.vstack(rows) if rows else np.zeros((0, x.size))
 
 
 def numerical_gradients(

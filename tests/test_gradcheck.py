@@ -10,6 +10,7 @@ from course.gradcheck import (
     compare,
     numerical_gradient,
     numerical_gradients,
+    numerical_jacobian,
     relative_error,
 )
 
@@ -91,3 +92,19 @@ def test_needs_a_float64_array():
         numerical_gradient(lambda: 0.0, np.zeros(3, dtype=np.float32))
     with pytest.raises(TypeError, match="float64"):
         numerical_gradient(lambda: 0.0, [1.0, 2.0])
+
+
+def test_numerical_jacobian_in_numerator_layout():
+    # f = 3 x^2 y, g = 5 x y + y^3: J = [[6 y x, 3 x^2], [5 y, 5 x + 3 y^2]]
+    v = np.array([1.5, -2.0])
+
+    def F(w):
+        x, y = w
+        return np.array([3 * x**2 * y, 5 * x * y + y**3])
+
+    x, y = v
+    expected = np.array([[6 * y * x, 3 * x**2], [5 * y, 5 * x + 3 * y**2]])
+    J = numerical_jacobian(F, v)
+    assert J.shape == (2, 2)
+    assert relative_error(J, expected) < 1e-9
+    np.testing.assert_array_equal(v, [1.5, -2.0])  # restored

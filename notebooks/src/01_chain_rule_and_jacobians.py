@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course.activations import sigmoid, sigmoid_prime
-from course.gradcheck import numerical_gradient, relative_error
+from course.gradcheck import numerical_gradient, numerical_jacobian, relative_error
 from course.graph import Value, backward_steps
 from course.mlp import MLP
 from course.viz import draw_graph
@@ -51,27 +51,15 @@ def agree(label, a, b, tol=1e-7):
 # `course.gradcheck.numerical_gradient(f, x)` differentiates a *scalar* function `f()` with
 # respect to the entries of an array `x` by centred differences,
 # $\partial f/\partial x_i \approx (f(x + h e_i) - f(x - h e_i))/(2h)$. A Jacobian is a stack of
-# such gradients, one row per output, so the helper below builds it row by row from the package's
-# function (the package itself has no Jacobian routine: networks only ever need gradients of a
-# scalar cost, which is the point of the last section).
+# such gradients, one row per output: `course.gradcheck.numerical_jacobian(F, v)` builds it row
+# by row that way (networks themselves only ever need gradients of a scalar cost, which is the
+# point of the last section).
 #
 # Comparisons go through `agree(label, a, b)`, which asserts that the relative error
 # $\|a - b\| / (\|a\| + \|b\|)$ is below a tolerance and prints that bound. With $h = 10^{-5}$
 # centred differences match an exact derivative to about $10^{-10}$; the digits of that rounding
 # noise vary from machine to machine, so the bound (here $10^{-7}$, the package's threshold) is
 # what gets printed.
-
-
-# %%
-def numerical_jacobian(F, v, h=1e-5):
-    """Centred-difference Jacobian of the vector function F at the float array v.
-
-    Numerator layout: shape (number of outputs, number of inputs); row i is the gradient of
-    F(v)[i]. `v` is nudged in place by `numerical_gradient` and restored.
-    """
-    n_out = np.asarray(F(v)).size
-    rows = [numerical_gradient(lambda i=i: float(np.ravel(F(v))[i]), v, h) for i in range(n_out)]
-    return np.vstack([r.ravel() for r in rows])
 
 
 # %% [markdown]

@@ -28,7 +28,7 @@ import numpy as np
 
 from course.activations import relu, sigmoid, softmax
 from course.data import one_hot
-from course.gradcheck import numerical_gradient, relative_error
+from course.gradcheck import numerical_gradient, numerical_jacobian, relative_error
 from course.graph import Value
 from course.losses import OUTPUT_LOSSES, cross_entropy, cross_entropy_grad
 from course.mlp import MLP
@@ -49,19 +49,11 @@ def agree(label, a, b, tol=1e-7):
     print(f"{label}: relative error < {tol:.0e}")
 
 
-def numerical_jacobian(F, v, h=1e-5):
-    """Centred-difference Jacobian (numerator layout) of the vector function F at the array v."""
-    n_out = np.asarray(F(v)).size
-    rows = [numerical_gradient(lambda i=i: float(np.ravel(F(v))[i]), v, h) for i in range(n_out)]
-    return np.vstack([r.ravel() for r in rows])
-
-
 # %% [markdown]
 # The helpers are those of notebook 01: `agree` asserts a relative error below a tolerance and
 # prints the bound ($10^{-7}$ against finite differences, whose last digits are rounding noise;
-# $10^{-12}$ between two exact computations), and `numerical_jacobian` stacks
-# `course.gradcheck.numerical_gradient` row by row, because the package differentiates scalar
-# functions only.
+# $10^{-12}$ between two exact computations); Jacobians by centred differences come from
+# `course.gradcheck.numerical_jacobian`, which stacks one gradient per output.
 #
 # ## 1. A worked example: $f = \|W\mathbf{x}\|^2$
 #
