@@ -397,7 +397,11 @@ def check_tuple(
             f"{name} returned None. Did you forget `return`? It should return {n} results: "
             f"return {', '.join(labels)}"
         )
-    if not isinstance(got, (tuple, list, np.ndarray)) or np.ndim(got) == 0:
+    # np.ndim(got) would try to build one array from the results, which fails when they have
+    # different shapes, e.g. (dA_prev, dW, db): test only what a tuple needs
+    if not isinstance(got, (tuple, list, np.ndarray)) or (
+        isinstance(got, np.ndarray) and got.ndim == 0
+    ):
         raise AssertionError(
             f"{name} should return {n} results ({', '.join(labels)}) as a tuple, but it "
             f"returned a {_type_name(got)}: {_short(got)}"

@@ -335,3 +335,13 @@ def test_own_work_restores_a_previous_profiler():
         sys.setprofile(old)
     assert "call" in calls  # the previous profiler kept receiving events meanwhile
     assert sys.getprofile() is old
+
+
+def test_check_tuple_accepts_results_of_different_shapes():
+    from course.checks import check_tuple
+
+    rng = np.random.default_rng(0)
+    dA, dW, db = rng.normal(size=(3, 4)), rng.normal(size=(2, 3)), rng.normal(size=(2, 1))
+    check_tuple("affine_backward", (dA, dW, db), (dA, dW, db), ("dA_prev", "dW", "db"))
+    with pytest.raises(AssertionError, match="dW from affine_backward"):
+        check_tuple("affine_backward", (dA, dW.T.T * 2, db), (dA, dW, db), ("dA_prev", "dW", "db"))

@@ -1,0 +1,612 @@
+"""Cases, references and checks for problem set 3 (matrix backprop).
+
+Students: you may read this file and use its example cases to explore; your answers must not
+call ``course.mlp``, ``course.losses``, ``course.activations`` (or another package that computes
+the graded result for you): the tests check that.
+
+Notation of the lectures: column vectors; layer ``l`` has ``W`` of shape ``(n_l, n_{l-1})`` and
+``b`` of shape ``(n_l, 1)``; a batch has one example per column, ``A_prev`` of shape
+``(n_{l-1}, m)``; ``Z = W @ A_prev + b``; the cost ``J`` is the mean over the batch, so
+``dZ = dJ/dZ`` already contains the ``1/m``.
+
+Every check compares an answer with a reference from the ``course`` package (``course.mlp``,
+``course.losses``, ``course.graph``) and with centred finite differences in float64, through
+``course.checks``, which names the likely bug. Diagnoses that ``course.checks`` does not know are
+passed to it as ``mistakes`` (known wrong answers with an explanation), built here: weight decay
+on the biases, the ReLU value where its derivative belongs, ``W`` where ``W.T`` belongs, the
+softmax taken along the wrong axis, and so on. The numerical-stability check of part (b) (a
+warning raised as an error, explained in plain words) is also here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from course import checks
+from course.activations import softmax
+from course.graph import Value
+from course.losses import get_output_loss
+from course.mlp import MLP
+
+# code that computes the graded results for you: not allowed inside a student's function
+# (packages that are not installed are skipped, and none is imported to check)
+FORBID = (
+    "course.mlp",
+    "course.losses",
+    "course.activations",
+    "course.graph",
+    "course.gradcheck",
+    "torch",
+    "jax",
+    "autograd",
+    "sympy",
+)
+
+Array = np.ndarray
+
+
+# -- small helpers --------------------------------------------------------------------------------
+
+
+def _shape(a: Array) -> str:
+    return "x".join(str(n) for n in np.shape(a)) or "scalar"
+
+
+def _results(name: str, got: object, labels: tuple[str, ...]) -> tuple[Any, ...]:
+    """``got`` as a tuple of ``len(labels)`` results, or a message that says what came back."""
+    __tracebackhide__ = True
+    n = len(labels)
+    if got is None:
+        raise AssertionError(
+            f"{name} returned None. Did you forget `return`? It should return {n} results: "
+            f"return {', '.join(labels)}"
+        )
+    if not isinstance(got, (tuple, list)) or len(got) != n:
+        what = f"{len(got)} results" if isinstance(got, (tuple, list)) else type(got).__name__
+        raise AssertionError(
+            f"{name} should return a tuple of {n} results ({', '.join(labels)}), but it "
+            f"returned {what}: {checks._short(got)}"
+        )
+    return tuple(got)
+
+
+def _check_each(
+    name: str,
+    results: tuple[Any, ...],
+    expected: tuple[Any, ...],
+    labels: tuple[str, ...],
+    mistakes: list[dict[str, Any]],
+    **options: Any,
+) -> None:
+    """``checks.check_array`` on each result (what ``checks.check_tuple`` does after its
+    structural checks, which call ``np.ndim`` on the whole tuple and so fail with a ValueError
+    when the results are arrays of different shapes)."""
+    __tracebackhide__ = True
+    for label, got, want, extra in zip(labels, results, expected, mistakes):
+        checks.check_array(f"{label} from {name}", got, want, mistakes=extra, **options)
+
+
+def _number(x: object) -> object:
+    """A size-1 array (for example a (1, 1) matrix product) read as the number it holds."""
+    if isinstance(x, np.ndarray) and x.size == 1 and x.dtype.kind in "iuf":
+        return x.reshape(())
+    return x
+
+
+def one_hot(y: Array, K: int) -> Array:
+    """One-hot targets ``T (K, m)``, ``T[y[i], i] = 1``, for integer labels ``y (m,)``."""
+    y = np.asarray(y)
+    T = np.zeros((K, y.shape[0]))
+    T[y, np.arange(y.shape[0])] = 1.0
+    return T
+
+
+def _logsumexp(Z: Array) -> Array:
+    zmax = Z.max(axis=0, keepdims=True)
+    return zmax + np.log(np.exp(Z - zmax).sum(axis=0, keepdims=True))
+
+
+# -- part (a): the affine layer -------------------------------------------------------------------
+
+
+def affine_case(seed: int, n_prev: int, n: int, m: int) -> dict[str, Array]:
+    """A seeded layer: ``A_prev (n_prev, m)``, ``W (n, n_prev)``, ``b (n, 1)``, ``dZ (n, m)``.
+
+    ``dZ`` is scaled like a real ``dJ/dZ`` of a mean cost (it contains the ``1/m``).
+    """
+    rng = np.random.default_rng(seed)
+    return {
+        "A_prev": rng.normal(size=(n_prev, m)),
+        "W": rng.normal(size=(n, n_prev)),
+        "b": rng.normal(size=(n, 1)),
+        "dZ": rng.normal(size=(n, m)) / m,
+    }
+
+
+def _affine_net(W: Array, b: Array) -> MLP:
+    """A one-layer ``course.mlp`` network with identity output whose only layer is ``(W, b)``."""
+    net = MLP([W.shape[1], W.shape[0]], output="identity", loss="half_sse")
+    net.params = {"W1": W.copy(), "b1": b.copy()}
+    return net
+
+
+def affine_reference(A_prev: Array, W: Array, b: Array, dZ: Array) -> dict[str, Array]:
+    """``Z``, ``dA_prev``, ``dW``, ``db`` of the affine layer.
+
+    ``Z`` is ``course.mlp``'s forward pass. ``dW`` and ``db`` are ``course.mlp``'s backward pass
+    (Algorithm 2) on a one-layer network with half squared error and targets chosen so that its
+    ``dJ/dZ`` is exactly the given ``dZ``; ``dA_prev = W^T dZ``. All are also compared with finite
+    differences by :func:`check_affine_backward`.
+    """
+    net = _affine_net(W, b)
+    Z = net.forward(A_prev).copy()
+    m = A_prev.shape[1]
+    T = Z - m * dZ  # half_sse: dJ/dZ = (Z - T) / m = dZ
+    grads = net.gradients(A_prev, T)
+    return {"Z": Z, "dA_prev": W.T @ dZ, "dW": grads["W1"], "db": grads["b1"]}
+
+
+def check_affine_forward(
+    func: Callable, A_prev: Array, W: Array, b: Array, part: str = "part (a)"
+) -> None:
+    """Run a student's ``affine_forward`` and check ``Z`` and the cache ``(A_prev, W, b)``."""
+    __tracebackhide__ = True
+    A_prev, W, b = (np.array(a, dtype=np.float64) for a in (A_prev, W, b))
+    name = f"affine_forward (A_prev {_shape(A_prev)}, W {_shape(W)}, b {_shape(b)})"
+    got = checks.call_student(func, A_prev.copy(), W.copy(), b.copy(), part=part, forbid=FORBID)
+    Z, cache = _results(name, got, ("Z", "cache"))
+    expected = affine_reference(A_prev, W, b, np.zeros((W.shape[0], A_prev.shape[1])))["Z"]
+    mistakes = {
+        "you forgot to add the bias b: Z = W @ A_prev + b (b is broadcast to every column).": W
+        @ A_prev
+    }
+    checks.check_array(f"Z from {name}", Z, expected, mistakes=mistakes)
+    if not isinstance(cache, (tuple, list)) or len(cache) != 3:
+        raise AssertionError(
+            f"The cache from {name} should be the tuple (A_prev, W, b), but it is "
+            f"{checks._short(cache)}. affine_backward receives exactly this tuple."
+        )
+    for label, want, have in zip(("A_prev", "W", "b"), (A_prev, W, b), cache):
+        if np.shape(have) != want.shape or not np.array_equal(np.asarray(have), want):
+            raise AssertionError(
+                f"The cache from {name} should be the tuple (A_prev, W, b), in this order, but "
+                f"its entry for {label} is not the {label} you received (shape "
+                f"{np.shape(have)}, expected {want.shape})."
+            )
+
+
+def check_affine_backward(
+    func: Callable, A_prev: Array, W: Array, b: Array, dZ: Array, part: str = "part (a)"
+) -> None:
+    """Run a student's ``affine_backward(dZ, (A_prev, W, b))``; compare with both references."""
+    __tracebackhide__ = True
+    A_prev, W, b, dZ = (np.array(a, dtype=np.float64) for a in (A_prev, W, b, dZ))
+    m = A_prev.shape[1]
+    name = f"affine_backward (dZ {_shape(dZ)}, A_prev {_shape(A_prev)}, W {_shape(W)})"
+    cache = (A_prev.copy(), W.copy(), b.copy())
+    got = checks.call_student(func, dZ.copy(), cache, part=part, forbid=FORBID)
+    labels = ("dA_prev", "dW", "db")
+    results = _results(name, got, labels)
+    ref = affine_reference(A_prev, W, b, dZ)
+    mistakes: list[dict[str, Any]] = [{}, {}, {}]
+    if W.shape[0] == W.shape[1]:
+        mistakes[0][
+            "you multiplied by W where its transpose belongs: dA_prev = W.T @ dZ (each input "
+            "collects the gradients of the units it feeds, column by column of W)."
+        ] = W @ dZ
+    if m > 1:
+        for j in range(m):
+            mistakes[2][
+                f"your db equals the column of example {j} alone: a bias is shared by all the "
+                "examples, so db = dZ.sum(axis=1, keepdims=True)."
+            ] = dZ[:, j : j + 1]
+    expected = (ref["dA_prev"], ref["dW"], ref["db"])
+    _check_each(name, results, expected, labels, mistakes, m=m)
+
+    # the same three gradients by centred finite differences of J = sum(dZ * Z(A_prev, W, b))
+    def J(A: Array, W_: Array, b_: Array) -> float:
+        return float(np.sum(dZ * (W_ @ A + b_)))
+
+    for label, value, f in (
+        ("dA_prev", results[0], lambda a: J(a, W, b)),
+        ("dW", results[1], lambda w: J(A_prev, w, b)),
+        ("db", results[2], lambda c: J(A_prev, W, c)),
+    ):
+        x = {"dA_prev": A_prev, "dW": W, "db": b}[label]
+        checks.numeric_gradient_check(
+            f, x, value, f"{label} from {name}", context="compared with finite differences", m=m
+        )
+
+
+# -- part (b): softmax cross-entropy -------------------------------------------------------------
+
+
+def logits_case(seed: int, K: int, m: int, scale: float = 3.0) -> tuple[Array, Array]:
+    """Seeded logits ``Z (K, m)`` uniform in ``[-scale, scale]`` and labels ``y (m,)``."""
+    rng = np.random.default_rng(seed)
+    Z = rng.uniform(-scale, scale, size=(K, m))
+    y = rng.integers(0, K, size=m)
+    return Z, y
+
+
+def large_logits_cases() -> list[tuple[Array, Array]]:
+    """Logits as large as ``|z| = 1e4``: naive ``exp`` overflows, naive ``log`` meets 0."""
+    cases = [
+        (np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 0.0], [0.0, 0.0, 1e4]]), np.array([1, 0, 2])),
+        (np.full((4, 2), 1e4), np.array([3, 0])),  # every logit the same, huge
+        (np.full((3, 1), -1e4), np.array([1])),  # every logit the same, hugely negative
+        (np.array([[800.0, 1000.0], [-1000.0, 710.0]]), np.array([1, 0])),
+    ]
+    rng = np.random.default_rng(401)
+    for K, m in ((5, 6), (2, 1), (10, 3)):
+        cases.append((rng.uniform(-1e4, 1e4, size=(K, m)), rng.integers(0, K, size=m)))
+    return cases
+
+
+def softmax_ce_reference(Z: Array, y: Array) -> tuple[float, Array]:
+    """``(J, dZ)`` from ``course.losses``: mean cross-entropy and ``(softmax(Z) - T) / m``."""
+    head = get_output_loss("softmax", "cross_entropy")
+    T = one_hot(y, Z.shape[0])
+    P = head.activate(Z)
+    J = float(np.mean(head.per_sample(Z, P, T)))
+    return J, head.delta(Z, P, T) / Z.shape[1]
+
+
+def _run_numerically(func: Callable, *args: Any, part: str, name: str) -> Any:
+    """``call_student`` with numpy's overflow, divide and invalid warnings raised as errors."""
+    __tracebackhide__ = True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)
+            with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+                return checks.call_student(func, *args, part=part, forbid=FORBID)
+    except (RuntimeWarning, FloatingPointError) as exc:
+        raise AssertionError(
+            f"{name} is not numerically stable: numpy warned {str(exc)!r} (in this test a "
+            "warning counts as an error). Likely bug: exp of a large number overflows (e^710 is "
+            "already inf) and the log of a probability that rounded to 0 is -inf. softmax does "
+            "not change when a constant is subtracted from a column, so subtract the column "
+            "maximum before exp, and compute log softmax(Z) as Z - max - log(sum(exp(Z - max))) "
+            "(the log-sum-exp trick) instead of taking the log of the probabilities."
+        ) from None
+
+
+def check_softmax_ce(
+    func: Callable, Z: Array, y: Array, part: str = "part (b)", numeric: bool = True
+) -> None:
+    """Run a student's ``softmax_cross_entropy(Z, y)`` and check ``J`` and ``dZ``.
+
+    Warnings (overflow, division by zero, invalid value) count as errors; ``numeric`` adds the
+    finite-difference check of ``dZ`` (skipped for huge logits, where it would lose digits).
+    """
+    __tracebackhide__ = True
+    Z = np.array(Z, dtype=np.float64)
+    y = np.array(y, dtype=np.int64)
+    K, m = Z.shape
+    biggest = float(np.max(np.abs(Z)))
+    name = f"softmax_cross_entropy (Z {_shape(Z)}, largest |z| = {biggest:.3g})"
+    got = _run_numerically(func, Z.copy(), y.copy(), part=part, name=name)
+    J, dZ = _results(name, got, ("J", "dZ"))
+    J = _number(J)
+    J_ref, dZ_ref = softmax_ce_reference(Z, y)
+    T = one_hot(y, K)
+    with np.errstate(all="ignore"):
+        P_rows = softmax(Z, axis=1)
+        lse_rows = np.log(np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))
+        J_rows = float(np.mean(np.sum(T * (lse_rows + Z.max(axis=1, keepdims=True) - Z), axis=0)))
+    rows = (
+        "you took the softmax along the wrong axis (over the examples of the batch, axis=1): "
+        "each column is one example, so normalise every column over its K classes (axis=0)."
+    )
+    mistakes_J = {rows: J_rows} if np.isfinite(J_rows) else {}
+    mistakes_dZ = {
+        "you forgot to subtract the one-hot targets: dZ = (softmax(Z) - T) / m, where T[y[i], i] "
+        "= 1.": softmax(Z) / m,
+        "you subtracted the label itself instead of its one-hot column: T has a 1 in row y[i] "
+        "of column i and 0 elsewhere.": (softmax(Z) - y[None, :]) / m,
+    }
+    if np.all(np.isfinite(P_rows)):
+        mistakes_dZ[rows] = (P_rows - T) / m
+    _check_each(name, (J, dZ), (J_ref, dZ_ref), ("J", "dZ"), [mistakes_J, mistakes_dZ], m=m)
+    if numeric:
+        checks.numeric_gradient_check(
+            lambda z: softmax_ce_reference(z, y)[0],
+            Z,
+            dZ,
+            f"dZ from {name}",
+            context="compared with finite differences of the mean cross-entropy",
+            m=m,
+        )
+
+
+# -- part (c): the gradient of ||W x||^2 ----------------------------------------------------------
+
+
+def lecture_example() -> tuple[Array, Array]:
+    """The lectures' ``x = (0.1, 0.2)`` (a column) and ``W = [[0.3, 0.4], [0.5, 0.6]]``."""
+    return np.array([[0.1], [0.2]]), np.array([[0.3, 0.4], [0.5, 0.6]])
+
+
+def norm_case(seed: int, k: int, n: int) -> tuple[Array, Array]:
+    """A seeded column ``x (n, 1)`` and matrix ``W (k, n)``."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 1)), rng.normal(size=(k, n))
+
+
+def sq_norm_reference(x: Array, W: Array) -> tuple[float, Array, Array]:
+    """``(f, df/dW, df/dx)`` of ``f = ||W x||^2``, by the scalar graph of ``course.graph``."""
+    k, n = W.shape
+    Wv = [[Value(float(W[i, j])) for j in range(n)] for i in range(k)]
+    xv = [Value(float(x[j, 0])) for j in range(n)]
+    mv = [sum((Wv[i][j] * xv[j] for j in range(n)), 0.0) for i in range(k)]
+    f = sum((mi * mi for mi in mv), 0.0)
+    f.backward()
+    dW = np.array([[Wv[i][j].grad for j in range(n)] for i in range(k)])
+    dx = np.array([[xv[j].grad] for j in range(n)])
+    return f.data, dW, dx
+
+
+def check_sq_norm(func: Callable, x: Array, W: Array, part: str = "part (c)") -> None:
+    """Run a student's ``sq_norm_grads(x, W)`` and check ``(f, dW, dx)`` against both references."""
+    __tracebackhide__ = True
+    x = np.array(x, dtype=np.float64)
+    W = np.array(W, dtype=np.float64)
+    name = f"sq_norm_grads (x {_shape(x)}, W {_shape(W)})"
+    got = checks.call_student(func, x.copy(), W.copy(), part=part, forbid=FORBID)
+    labels = ("f", "dW", "dx")
+    f, dW, dx = _results(name, got, labels)
+    f = _number(f)
+    expected = sq_norm_reference(x, W)
+    m = W @ x
+    mistakes: list[dict[str, Any]] = [
+        {
+            "f is the squared norm ||W x||^2 = sum of m_i^2; you returned the norm itself "
+            "(without the square).": float(np.linalg.norm(m))
+        },
+        {},
+        {},
+    ]
+    if W.shape[0] == W.shape[1]:
+        mistakes[2][
+            "you multiplied by W where its transpose belongs: df/dx = 2 W^T m, because "
+            "x_j reaches every m_k through W[k, j] (a column of W)."
+        ] = 2 * W @ m
+    _check_each(name, (f, dW, dx), expected, labels, mistakes)
+    checks.numeric_gradient_check(
+        lambda w: float(np.sum((w @ x) ** 2)), W, dW, f"dW from {name}", context="df/dW"
+    )
+    checks.numeric_gradient_check(
+        lambda v: float(np.sum((W @ v) ** 2)), x, dx, f"dx from {name}", context="df/dx"
+    )
+
+
+# -- part (d): a two-layer network ----------------------------------------------------------------
+
+KEYS = ("W2", "b2", "W1", "b1")  # from the output back to the input: the first wrong one is first
+
+
+def network_case(
+    seed: int, n0: int, n1: int, K: int, m: int, *, margin: float = 1e-3
+) -> tuple[Array, Array, dict[str, Array]]:
+    """Seeded ``X (n0, m)``, labels ``y (m,)`` and parameters; no ``Z1`` within ``margin`` of 0.
+
+    Away from the ReLU's kink, centred finite differences are exact enough to check every
+    gradient. The biases are not zero (so weight decay on them would show).
+    """
+    rng = np.random.default_rng(seed)
+    for _ in range(1000):
+        X = rng.normal(size=(n0, m))
+        params = {
+            "W1": rng.normal(scale=1.0 / np.sqrt(n0), size=(n1, n0)),
+            "b1": rng.normal(scale=0.5, size=(n1, 1)),
+            "W2": rng.normal(scale=1.0 / np.sqrt(n1), size=(K, n1)),
+            "b2": rng.normal(scale=0.5, size=(K, 1)),
+        }
+        Z1 = params["W1"] @ X + params["b1"]
+        if np.min(np.abs(Z1)) > margin and np.any(Z1 < 0) and np.any(Z1 > 0):
+            break
+    y = rng.integers(0, K, size=m)
+    return X, y, {k: params[k] for k in ("W1", "b1", "W2", "b2")}
+
+
+def kink_case(seed: int, n0: int, n1: int, K: int, m: int) -> tuple[Array, Array, dict]:
+    """A case where some hidden pre-activations are exactly 0 (integers), on the ReLU's kink."""
+    rng = np.random.default_rng(seed)
+    for _ in range(1000):
+        X = rng.integers(-2, 3, size=(n0, m)).astype(np.float64)
+        W1 = rng.integers(-1, 2, size=(n1, n0)).astype(np.float64)
+        b1 = rng.integers(-1, 2, size=(n1, 1)).astype(np.float64)
+        Z1 = W1 @ X + b1
+        if np.sum(Z1 == 0) >= 2 and np.any(Z1 > 0):
+            break
+    params = {
+        "W1": W1,
+        "b1": b1,
+        "W2": rng.normal(size=(K, n1)),
+        "b2": rng.normal(scale=0.5, size=(K, 1)),
+    }
+    return X, rng.integers(0, K, size=m), params
+
+
+def network_reference(
+    X: Array, y: Array, params: Mapping[str, Array], l2: float
+) -> tuple[float, dict[str, Array]]:
+    """``(J, grads)`` from ``course.mlp.MLP([n0, n1, K], hidden="relu", output="softmax", ...)``."""
+    n1, n0 = params["W1"].shape
+    K = params["W2"].shape[0]
+    net = MLP([n0, n1, K], hidden="relu", output="softmax", loss="cross_entropy", l2=l2)
+    net.params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    J = net.loss(X, y)
+    grads = net.gradients(X, y)
+    return J, {k: grads[k] for k in KEYS}
+
+
+def network_cost(X: Array, y: Array, params: Mapping[str, Array], l2: float) -> float:
+    """The cost in plain numpy, for finite differences: mean cross-entropy plus weight decay."""
+    Z1 = params["W1"] @ X + params["b1"]
+    Z2 = params["W2"] @ np.maximum(Z1, 0) + params["b2"]
+    T = one_hot(y, Z2.shape[0])
+    data = float(np.mean(_logsumexp(Z2)[0] - np.sum(T * Z2, axis=0)))
+    return data + l2 * float(np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+
+
+def network_variant(
+    X: Array,
+    y: Array,
+    params: Mapping[str, Array],
+    l2: float,
+    *,
+    mean: bool = True,
+    decay: float = 2.0,
+    decay_bias: bool = False,
+    mask: str = "step",
+) -> dict[str, Array]:
+    """The gradients with one usual mistake (``mean=False``: no 1/m; ``decay``: the factor of
+    ``l2 W``; ``decay_bias``: decay on the biases too; ``mask``: ``"step"`` (right),
+    ``"step_ge"`` (relu'(0) = 1), ``"value"`` (relu instead of relu'), ``"none"``)."""
+    W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+    m = X.shape[1]
+    Z1 = W1 @ X + b1
+    A1 = np.maximum(Z1, 0)
+    Z2 = W2 @ A1 + b2
+    P = np.exp(Z2 - _logsumexp(Z2))
+    dZ2 = (P - one_hot(y, Z2.shape[0])) / (m if mean else 1)
+    dA1 = W2.T @ dZ2
+    factor = {"step": Z1 > 0, "step_ge": Z1 >= 0, "value": A1, "none": 1.0}[mask]
+    dZ1 = dA1 * factor
+    grads = {
+        "W2": dZ2 @ A1.T + decay * l2 * W2,
+        "b2": dZ2.sum(axis=1, keepdims=True),
+        "W1": dZ1 @ X.T + decay * l2 * W1,
+        "b1": dZ1.sum(axis=1, keepdims=True),
+    }
+    if decay_bias:
+        grads["b1"] = grads["b1"] + decay * l2 * b1
+        grads["b2"] = grads["b2"] + decay * l2 * b2
+    return grads
+
+
+def _network_mistakes(
+    X: Array, y: Array, params: Mapping[str, Array], l2: float
+) -> tuple[dict[str, float], dict[str, dict[str, Array]]]:
+    """Known wrong answers for ``J`` and for each gradient, keyed by what went wrong."""
+    m = X.shape[1]
+    Z1 = params["W1"] @ X + params["b1"]
+    penalty = l2 * float(np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+    data = network_cost(X, y, params, 0.0)
+    bias_penalty = l2 * float(np.sum(params["b1"] ** 2) + np.sum(params["b2"] ** 2))
+    mistakes_J: dict[str, float] = {}
+    per_name: dict[str, dict[str, Array]] = {k: {} for k in KEYS}
+
+    def add(text: str, grads: Mapping[str, Array], names: tuple[str, ...] = KEYS) -> None:
+        for k in names:
+            per_name[k][text] = grads[k]
+
+    if l2 > 0:
+        mistakes_J[
+            "your J leaves out the weight decay: J = mean cross-entropy + l2 (||W1||^2 + ||W2||^2)."
+        ] = data
+        mistakes_J[
+            "L2 weight decay applied to the biases: the penalty is l2 (||W1||^2 + ||W2||^2), on "
+            "the weights only, never on b1 or b2."
+        ] = data + penalty + bias_penalty
+        mistakes_J[
+            f"you summed the cross-entropy over the batch instead of taking the mean (the batch "
+            f"has m = {m} examples): J = (1/m) sum of the losses + the penalty."
+        ] = m * data + penalty
+        add(
+            f"you did not divide by m = {m}: the cost is the mean over the batch, so dZ2 = "
+            "(softmax(Z2) - T) / m (the weight-decay term 2 l2 W is not divided by m).",
+            network_variant(X, y, params, l2, mean=False),
+        )
+        add(
+            "L2 weight decay applied to the biases: the penalty is on the weights only, so db "
+            "has no 2 l2 b term.",
+            network_variant(X, y, params, l2, decay_bias=True),
+            ("b2", "b1"),
+        )
+        add(
+            "the weight-decay gradient is off by 2: d(l2 ||W||^2)/dW = 2 l2 W, not l2 W.",
+            network_variant(X, y, params, l2, decay=1.0),
+            ("W2", "W1"),
+        )
+        add(
+            "your gradient leaves out the weight decay: add 2 l2 W to each dW.",
+            network_variant(X, y, params, l2, decay=0.0),
+            ("W2", "W1"),
+        )
+        add(
+            "the weight-decay term has the wrong sign: the gradient of + l2 ||W||^2 is + 2 l2 W.",
+            network_variant(X, y, params, l2, decay=-2.0),
+            ("W2", "W1"),
+        )
+    add(
+        "you used the ReLU itself, relu(Z1), where its derivative belongs: dZ1 = (W2.T @ dZ2) * "
+        "relu'(Z1), with relu'(z) = 1 where z > 0 and 0 elsewhere.",
+        network_variant(X, y, params, l2, mask="value"),
+        ("W1", "b1"),
+    )
+    add(
+        "you left out the ReLU's derivative: dZ1 = (W2.T @ dZ2) * relu'(Z1) (zero where Z1 <= 0).",
+        network_variant(X, y, params, l2, mask="none"),
+        ("W1", "b1"),
+    )
+    if np.any(Z1 == 0):
+        add(
+            "at the kink Z1 = 0 exactly, you used relu'(0) = 1; this course's convention is "
+            "relu'(0) = 0 (as course.activations.relu_prime and PyTorch): use (Z1 > 0), not "
+            "(Z1 >= 0).",
+            network_variant(X, y, params, l2, mask="step_ge"),
+            ("W1", "b1"),
+        )
+    return mistakes_J, per_name
+
+
+def check_two_layer(
+    func: Callable,
+    X: Array,
+    y: Array,
+    params: Mapping[str, Array],
+    l2: float,
+    part: str = "part (d)",
+) -> None:
+    """Run a student's ``two_layer_loss_and_grads`` and compare with ``course.mlp`` and finite
+    differences (only for the parameters whose finite differences do not cross a ReLU kink)."""
+    __tracebackhide__ = True
+    X = np.array(X, dtype=np.float64)
+    y = np.array(y, dtype=np.int64)
+    params = {k: np.array(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
+    m = X.shape[1]
+    n1, n0 = params["W1"].shape
+    K = params["W2"].shape[0]
+    where = f"network {n0}-{n1}-{K}, batch m = {m}, l2 = {l2:g}"
+    name = f"two_layer_loss_and_grads ({where})"
+    copies = {k: v.copy() for k, v in params.items()}
+    got = checks.call_student(func, X.copy(), y.copy(), copies, l2, part=part, forbid=FORBID)
+    J, grads = _results(name, got, ("J", "grads"))
+    J = _number(J)
+    J_ref, grads_ref = network_reference(X, y, params, l2)
+    mistakes_J, mistakes = _network_mistakes(X, y, params, l2)
+    checks.check_array(f"J from {name}", J, J_ref, m=m, mistakes=mistakes_J)
+    checks.check_gradients(grads, grads_ref, context=where, m=m, mistakes=mistakes)
+
+    # finite differences of the cost, except across a kink of the ReLU
+    Z1 = params["W1"] @ X + params["b1"]
+    smooth = KEYS if np.min(np.abs(Z1)) > 1e-3 else ("W2", "b2")
+    for key in smooth:
+
+        def cost(value: Array, key: str = key) -> float:
+            return network_cost(X, y, {**params, key: value}, l2)
+
+        checks.numeric_gradient_check(
+            cost,
+            params[key],
+            grads[key],
+            f"gradient for {key!r}",
+            context=f"{where}, compared with finite differences",
+            m=m,
+        )

@@ -1,0 +1,389 @@
+"""Problem set 3 (matrix backprop) end to end: the real nbgrader commands on a copy of the course.
+
+One module-scoped run copies ``nbgrader_config.py`` and ``source_assignments/`` into a temporary
+course, runs ``nbgrader generate_assignment ps3``, places the bundled sample class
+(``autograder/sample_class/ps3/<student>.ipynb``) under ``submitted/<student>/ps3/ps3.ipynb``, and
+runs ``nbgrader autograde ps3`` and ``nbgrader generate_feedback ps3``. The tests compare every
+student's points per test cell with ``expected.json`` and look for the words that name each bug
+in the feedback. The source notebook must pass its own tests, and each usual mistake of the
+problem set, made on purpose, must be named by the checks of ``ps3_support.py`` (no nbgrader
+needed for that part). Nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+import nbformat
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "source_assignments" / "ps3"
+SAMPLE = ROOT / "autograder" / "sample_class" / "ps3"
+EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
+BIN = Path(sys.executable).parent
+COURSE_ID = "backprop-course"
+TOTAL = 28
+
+pytestmark = pytest.mark.slow
+
+
+# -- running nbgrader -----------------------------------------------------------------------------
+
+
+@dataclass
+class Course:
+    root: Path
+    env: dict[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [str(BIN / "nbgrader"), *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        self.timings[args[0]] = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def scores(self, student: str) -> dict[str, float]:
+        """Points per graded cell (grade_id), read from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
+            notebook = gb.find_submission_notebook("ps3", "ps3", student)
+            return {grade.name: grade.score for grade in notebook.grades}
+
+    def feedback(self, student: str) -> str:
+        html = (self.root / "feedback" / student / "ps3" / "ps3.html").read_text()
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+        return text.replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
+    root = tmp_path_factory.mktemp("course")
+    jupyter = tmp_path_factory.mktemp("jupyter")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(
+        ROOT / "source_assignments",
+        root / "source_assignments",
+        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+    )
+    env = dict(os.environ)
+    env.update(
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # nbgrader runs `alembic` from PATH
+        PYTHONDONTWRITEBYTECODE="1",
+        JUPYTER_CONFIG_DIR=str(jupyter / "config"),  # no instructor's personal config
+        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
+        OPENBLAS_NUM_THREADS="1",  # small matrices: threads only fight over the cores
+        OMP_NUM_THREADS="1",
+    )
+    c = Course(root, env)
+    start = time.perf_counter()
+    c.nbgrader("generate_assignment", "ps3")
+    for student in EXPECTED:
+        folder = root / "submitted" / student / "ps3"
+        folder.mkdir(parents=True)
+        shutil.copy(SAMPLE / f"{student}.ipynb", folder / "ps3.ipynb")
+        shutil.copy(root / "release" / "ps3" / "ps3_support.py", folder)
+    c.nbgrader("autograde", "ps3")
+    c.nbgrader("generate_feedback", "ps3")
+    c.timings["total"] = time.perf_counter() - start
+    yield c
+    print("\nps3 pipeline timings (s): " + ", ".join(f"{k}: {v:.1f}" for k, v in c.timings.items()))
+
+
+def _graded(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+# -- the released version and the sample class ---------------------------------------------------
+
+
+def test_release_has_no_solutions_and_no_hidden_tests(course: Course) -> None:
+    text = (course.root / "release" / "ps3" / "ps3.ipynb").read_text()
+    for secret in (
+        "BEGIN SOLUTION",
+        "END SOLUTION",
+        "BEGIN HIDDEN TESTS",
+        "dW = dZ @ A_prev.T",
+        "log_probs = shifted - log_sum",
+        "dx = 2 * W.T @ m",
+        "dZ1 = (W2.T @ dZ2) * (Z1 > 0)",
+        "support.kink_case(",
+        "cases[2:]",
+    ):
+        assert secret not in text, secret
+    nb = nbformat.reads(text, as_version=4)
+    stubs = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(stubs) == 5 and all("raise NotImplementedError()" in s for s in stubs)
+    tests = _graded(nb)
+    assert sum(c.metadata["nbgrader"]["points"] for c in tests) == TOTAL
+    assert "support.lecture_example()" in text and "0.022, 0.044" in text  # visible tests
+    assert (course.root / "release" / "ps3" / "ps3_support.py").exists()
+
+
+def test_sample_class_is_made_from_the_current_release(course: Course) -> None:
+    """Every locked cell of every sample submission is the released one (no stale samples)."""
+    release = nbformat.read(course.root / "release" / "ps3" / "ps3.ipynb", as_version=4)
+    locked = {c.id: c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("locked")}
+    assert set(EXPECTED) == {p.stem for p in SAMPLE.glob("*.ipynb")}
+    for student in EXPECTED:
+        nb = nbformat.read(SAMPLE / f"{student}.ipynb", as_version=4)
+        theirs = {c.id: c.source for c in nb.cells if c.id in locked}
+        assert theirs == locked, student
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in _graded(nb)]
+        assert ids == list(EXPECTED[student]["parts"]), student
+
+
+# -- the scores and the feedback ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("student", list(EXPECTED))
+def test_scores_per_part(course: Course, student: str) -> None:
+    expected = EXPECTED[student]
+    got = course.scores(student)
+    assert got == expected["parts"]
+    assert sum(got.values()) == expected["total"]
+
+
+@pytest.mark.parametrize("student", list(EXPECTED))
+def test_feedback_names_the_bug(course: Course, student: str) -> None:
+    text = course.feedback(student)
+    for words in EXPECTED[student]["feedback_mentions"]:
+        assert words in text, (student, words)
+    if student.startswith("bug_") and student != "bug_uses_package":
+        assert "Likely bug" in text
+
+
+def test_blank_submission_says_not_written_yet_in_every_test_cell(course: Course) -> None:
+    nb = nbformat.read(course.root / "autograded" / "blank" / "ps3" / "ps3.ipynb", as_version=4)
+    errors = [(c, o) for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == len(_graded(nb)) == 8
+    for cell, out in errors:
+        assert cell.metadata["nbgrader"].get("grade") is True
+        assert out.ename == "AssertionError" and "You have not written" in out.evalue
+
+
+# -- the source notebook passes its own tests -----------------------------------------------------
+
+
+def test_source_notebook_passes_its_own_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # the kernel inherits it
+    for name in ("ps3.ipynb", "ps3_support.py"):
+        shutil.copy(SOURCE / name, tmp_path)
+    nb = nbformat.read(tmp_path / "ps3.ipynb", as_version=4)
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    graded = _graded(nb)
+    assert len(graded) == 8
+    for cell in graded:
+        text = "".join(o.get("text", "") for o in cell.outputs)
+        assert not [o for o in cell.outputs if o.output_type == "error"]
+        assert "pass" in text or "during grading" in text
+
+
+# -- each usual mistake is named (the checks alone, no nbgrader) ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def support(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """``ps3_support`` imported from a copy, so that no ``__pycache__`` lands in the repository."""
+    folder = tmp_path_factory.mktemp("support")
+    shutil.copy(SOURCE / "ps3_support.py", folder)
+    spec = importlib.util.spec_from_file_location("ps3_support", folder / "ps3_support.py")
+    module = importlib.util.module_from_spec(spec)
+    dont_write = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = dont_write
+    return module
+
+
+def _backward(dA: str = "W.T @ dZ", dW: str = "dZ @ A_prev.T", db: str = "row_sum") -> str:
+    db = "dZ.sum(axis=1, keepdims=True)" if db == "row_sum" else db
+    return f"""
+def affine_backward(dZ, cache):
+    A_prev, W, b = cache
+    m = dZ.shape[1]
+    return {dA}, {dW}, {db}
+"""
+
+
+def _softmax_ce(dZ: str = "(P - T) / m", J: str = "-L[y, cols].mean()", axis: int = 0) -> str:
+    return f"""
+def softmax_cross_entropy(Z, y):
+    m = Z.shape[1]
+    cols = np.arange(m)
+    S = Z - Z.max(axis={axis}, keepdims=True)
+    L = S - np.log(np.exp(S).sum(axis={axis}, keepdims=True))
+    P = np.exp(L)
+    T = np.zeros_like(Z)
+    T[y, cols] = 1.0
+    return {J}, {dZ}
+"""
+
+
+NAIVE_SOFTMAX = """
+def softmax_cross_entropy(Z, y):
+    m = Z.shape[1]
+    P = np.exp(Z) / np.exp(Z).sum(axis=0)
+    J = -np.log(P[y, np.arange(m)]).mean()
+    P[y, np.arange(m)] -= 1
+    return J, P / m
+"""
+
+
+def _sq_norm(f: str = "float(np.sum(m * m))", dW: str = "2 * m @ x.T", dx: str = "2 * W.T @ m"):
+    return f"""
+def sq_norm_grads(x, W):
+    m = W @ x
+    return {f}, {dW}, {dx}
+"""
+
+
+def _network(
+    divide: str = "m",
+    decay: str = "2 * l2",
+    bias_decay: str = "0.0",
+    mask: str = "Z1 > 0",
+    J_extra: str = "0.0",
+    db2: str = "dZ2.sum(axis=1, keepdims=True)",
+) -> str:
+    return f"""
+def two_layer_loss_and_grads(X, y, params, l2):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    m = X.shape[1]
+    cols = np.arange(m)
+    Z1 = W1 @ X + b1
+    A1 = np.maximum(Z1, 0)
+    Z2 = W2 @ A1 + b2
+    S = Z2 - Z2.max(axis=0)
+    L = S - np.log(np.exp(S).sum(axis=0))
+    J = -L[y, cols].mean() + l2 * (np.sum(W1**2) + np.sum(W2**2)) + {J_extra}
+    dZ2 = np.exp(L)
+    dZ2[y, cols] -= 1.0
+    dZ2 = dZ2 / ({divide})
+    dW2 = dZ2 @ A1.T + {decay} * W2
+    db2 = {db2} + {bias_decay} * b2
+    dZ1 = (W2.T @ dZ2) * ({mask})
+    dW1 = dZ1 @ X.T + {decay} * W1
+    db1 = dZ1.sum(axis=1, keepdims=True) + {bias_decay} * b1
+    return J, {{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}}
+"""
+
+
+# name: (code, the words the message must contain)
+MISTAKES = {
+    "affine: forward without the bias": (
+        "def affine_forward(A_prev, W, b):\n    return W @ A_prev, (A_prev, W, b)\n",
+        "forgot to add the bias",
+    ),
+    "affine: cache in another order": (
+        "def affine_forward(A_prev, W, b):\n    return W @ A_prev + b, (W, A_prev, b)\n",
+        "should be the tuple (A_prev, W, b)",
+    ),
+    "affine: transposed dW": (_backward(dW="A_prev @ dZ.T"), "transpose of the right one"),
+    "affine: dW and db divided by m again": (
+        _backward(dW="dZ @ A_prev.T / m", db="dZ.sum(axis=1, keepdims=True) / m"),
+        "times too small",
+    ),
+    "affine: bias not summed": (_backward(db="dZ"), "bias gradient was not summed over the batch"),
+    "affine: bias of one example": (_backward(db="dZ[:, :1]"), "column of example 0 alone"),
+    "affine: sign flipped": (_backward(dA="-(W.T @ dZ)"), "sign is flipped"),
+    "affine: W instead of W.T": (_backward(dA="W @ dZ"), "where its transpose belongs"),
+    "softmax: dZ without 1/m": (_softmax_ce(dZ="P - T"), "times too large"),
+    "softmax: J summed": (_softmax_ce(J="-L[y, cols].sum()"), "times too large"),
+    "softmax: sign flipped": (_softmax_ce(dZ="(T - P) / m"), "sign is flipped"),
+    "softmax: T forgotten": (_softmax_ce(dZ="P / m"), "forgot to subtract the one-hot targets"),
+    "softmax: along the batch": (_softmax_ce(axis=1), "wrong axis"),
+    "softmax: unstable": (NAIVE_SOFTMAX, "not numerically stable"),
+    "softmax: unstable, warnings silenced": (
+        NAIVE_SOFTMAX.replace("    P = ", "    np.seterr(all='ignore')\n    P = "),
+        "Look for an overflow",
+    ),
+    "norm: off by 2": (_sq_norm(dW="m @ x.T"), "exactly half the right ones"),
+    "norm: sign flipped": (_sq_norm(dx="-2 * W.T @ m"), "sign is flipped"),
+    "norm: transposed dW": (_sq_norm(dW="2 * x @ m.T"), "transpose of the right one"),
+    "norm: W instead of W.T": (_sq_norm(dx="2 * W @ m"), "where its transpose belongs"),
+    "norm: not squared": (_sq_norm(f="float(np.linalg.norm(m))"), "without the square"),
+    "network: no 1/m, l2 = 0": (_network(divide="1"), "times too large"),
+    "network: no 1/m, l2 > 0": (_network(divide="1"), "did not divide by m"),
+    "network: L2 on the biases": (
+        _network(bias_decay="2 * l2"),
+        "L2 weight decay applied to the biases",
+    ),
+    "network: L2 on the biases in J": (
+        _network(J_extra="l2 * (np.sum(b1**2) + np.sum(b2**2))"),
+        "L2 weight decay applied to the biases",
+    ),
+    "network: decay off by 2": (_network(decay="l2"), "off by 2"),
+    "network: decay forgotten": (_network(decay="0.0"), "leaves out the weight decay"),
+    "network: relu instead of relu'": (_network(mask="A1"), "where its derivative belongs"),
+    "network: no relu'": (_network(mask="1.0"), "left out the ReLU's derivative"),
+    "network: relu'(0) = 1": (_network(mask="Z1 >= 0"), "relu'(0) = 0"),
+    "network: bias not summed": (_network(db2="dZ2"), "not summed over the batch"),
+    "network: sign flipped": (_network(divide="-m"), "sign is flipped"),
+}
+
+
+def _run_checks(support: ModuleType, name: str, func) -> None:
+    if name.startswith("affine: forward") or name.startswith("affine: cache"):
+        case = support.affine_case(5, 3, 2, 4)
+        support.check_affine_forward(func, case["A_prev"], case["W"], case["b"])
+    elif name.startswith("affine"):
+        support.check_affine_backward(func, **support.affine_case(5, 3, 3, 4))
+    elif name.startswith("softmax"):
+        support.check_softmax_ce(func, *support.logits_case(3, 4, 5))
+        for Z, y in support.large_logits_cases():
+            support.check_softmax_ce(func, Z, y, numeric=False)
+    elif name.startswith("norm"):
+        support.check_sq_norm(func, *support.norm_case(1, 3, 3))
+    else:
+        l2 = 0.0 if "l2 = 0" in name or "relu" in name else 0.1
+        if "relu'(0)" in name:
+            X, y, params = support.kink_case(91, 3, 5, 3, 6)
+        else:
+            X, y, params = support.network_case(81, 3, 4, 3, 5)
+        support.check_two_layer(func, X, y, params, l2)
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_the_checks_name_each_usual_mistake(support: ModuleType, name: str) -> None:
+    code, words = MISTAKES[name]
+    namespace: dict = {"np": np}
+    exec(code, namespace)
+    func = next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
+    old = np.geterr()
+    try:
+        with pytest.raises(AssertionError) as info:
+            _run_checks(support, name, func)
+    finally:
+        np.seterr(**old)
+    assert words in str(info.value), str(info.value)
