@@ -1,5 +1,7 @@
 # backprop-course: one command per job. Each target creates .venv if needed and installs into it.
-#   make demo    train a network on bundled data and print what it learned
+#   make demo    the instructor's job on the bundled sample class: release every assignment, grade
+#                each class in parallel, print the grade table and where the feedback is
+#   make train-demo  train networks on bundled data with the course package and print what they learned
 #   make test    lint, then every test (unit, property, torch oracle when installed)
 #   make bench   benchmarks against micrograd and PyTorch (prints ratios measured in the same run)
 #   make notebooks  rebuild and execute the notebooks from notebooks/src/
@@ -15,7 +17,7 @@ STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo test lint format bench clean notebooks
+.PHONY: install demo train-demo test lint format bench clean notebooks
 
 install: $(STAMP)
 
@@ -26,11 +28,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 demo: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m autograder demo
+
+train-demo: $(STAMP)
 	$(BIN)/python -m course.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check course tests benchmarks tools
-	$(BIN)/ruff format --check course tests benchmarks tools
+	$(BIN)/ruff check course autograder tests benchmarks tools
+	$(BIN)/ruff format --check course autograder tests benchmarks tools
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 # pytest runs two processes (and each notebook its own kernel): one BLAS thread each, or four
@@ -46,8 +51,8 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/nbbuild.py
 
 format: $(STAMP)
-	$(BIN)/ruff format course tests benchmarks tools
-	$(BIN)/ruff check --fix course tests benchmarks tools
+	$(BIN)/ruff format course autograder tests benchmarks tools
+	$(BIN)/ruff check --fix course autograder tests benchmarks tools
 
 bench:
 	$(MAKE) install EXTRAS=dev,torch

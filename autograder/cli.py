@@ -1,0 +1,226 @@
+"""The instructor's command line: ``python -m autograder`` or ``backprop-grader``.
+
+    release [ASSIGNMENT ...]      nbgrader generate_assignment (all of source_assignments/)
+    grade ASSIGNMENT FOLDER       grade a folder of submissions in parallel; CSV and feedback
+    report [ASSIGNMENT ...]       the grade tables, from the gradebook
+    demo                          the whole job on the bundled sample class, in a scratch course
+    gradescope ASSIGNMENT         the autograder zip that Gradescope runs
+
+Every command but ``demo`` works on the nbgrader course in ``--course`` (default: the current
+folder, which must hold ``nbgrader_config.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from autograder.coursedir import Course, CourseError, prepare_environment
+from autograder.submissions import LAYOUTS, SubmissionError
+
+
+def _course(args: argparse.Namespace) -> Course:
+    return Course(args.course)
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    course = _course(args)
+    names = args.assignments or course.source_assignments()
+    if not names:
+        print(f"no assignment in {course.source('x').parent}", file=sys.stderr)
+        return 1
+    return release(course, names, force=not args.keep)
+
+
+def release(course: Course, names: list[str], force: bool = True) -> int:
+    """Release each assignment; print one line each (and nbgrader's log when it fails)."""
+    prepare_environment()
+    failed = 0
+    for name in names:
+        result = course.release(name, force=force)
+        where = course.path("release", ".", name)
+        if result["success"] and "Skipping existing" in (result.get("log") or ""):
+            print(f"kept the release of {name}: {where}")
+        elif result["success"]:
+            print(f"released {name}: {where}")
+        else:
+            failed += 1
+            print(f"could not release {name}:", file=sys.stderr)
+            print((result.get("log") or "") + (result.get("error") or ""), file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from autograder.grading import grade, summary
+
+    result = grade(
+        _course(args),
+        args.assignment,
+        args.folder,
+        jobs=args.jobs,
+        out=args.out,
+        layout=args.layout,
+        regex=args.student_regex,
+        progress=not args.no_progress,
+        keep_scratch=args.keep_scratch,
+    )
+    print(summary(result))
+    if not result.outcomes:
+        print(f"no submission of {args.assignment} found in {args.folder}", file=sys.stderr)
+        return 1
+    return 2 if result.errors and args.strict else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from autograder.report import report
+
+    print(report(_course(args), args.assignments))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from autograder.demo import demo
+
+    return demo(workdir=args.dir, jobs=args.jobs)
+
+
+def cmd_gradescope(args: argparse.Namespace) -> int:
+    from autograder.gradescope import build_zip
+
+    path = build_zip(_course(args), args.assignment, args.out, args.hidden_visibility)
+    print(f"Gradescope autograder for {args.assignment}: {path}")
+    print("upload it as the assignment's autograder (Ubuntu base image, Python 3.10 or newer)")
+    return 0
+
+
+def cmd_gradescope_run(args: argparse.Namespace) -> int:
+    from autograder.gradescope import run_autograder
+
+    return run_autograder(_course(args), args.assignment)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="backprop-grader",
+        description="Release, grade and report nbgrader assignments (built on nbgrader).",
+        epilog="python -m autograder COMMAND --help tells more about a command.",
+    )
+    p.add_argument(
+        "--course",
+        default=os.getcwd(),
+        help="the nbgrader course folder, with nbgrader_config.py (default: the current folder)",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("release", help="nbgrader generate_assignment: the student versions")
+    r.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
+    r.add_argument(
+        "--keep", action="store_true", help="keep a release that exists (default: make it again)"
+    )
+    r.set_defaults(func=cmd_release)
+
+    g = sub.add_parser(
+        "grade",
+        help="grade a folder of submissions in parallel",
+        description=(
+            "Autograde every submission in FOLDER with nbgrader, in parallel, into the course's "
+            "gradebook; write a grades CSV and one feedback page per student. FOLDER is in "
+            "nbgrader's layout (FOLDER/<student>/<assignment>/*.ipynb) or a flat folder of "
+            "notebooks from an LMS (or its .zip), the student id taken from each file name: "
+            "'<assignment>_<id>_attempt_<date>...' (Blackboard), '<id>[_LATE]_<number>_...' "
+            "(Canvas, Moodle), '<assignment>_<id>', '<id>_<assignment>', or the whole name "
+            "'<id>.ipynb', the first that matches (see autograder/submissions.py)."
+        ),
+    )
+    g.add_argument("assignment", metavar="ASSIGNMENT")
+    g.add_argument("folder", metavar="FOLDER", help="the submissions (a folder or a .zip)")
+    g.add_argument(
+        "--jobs", "-j", type=int, default=None, help="worker processes (default: one per core)"
+    )
+    g.add_argument(
+        "--out",
+        default=None,
+        help="where the CSV, the feedback pages and the error logs go "
+        "(default: <course>/grades/<assignment>/)",
+    )
+    g.add_argument("--layout", choices=LAYOUTS, default="auto", help="default: auto")
+    g.add_argument(
+        "--student-regex",
+        default=None,
+        metavar="REGEX",
+        help="flat folders: a regular expression that matches a whole file name (without "
+        ".ipynb) and captures the id as (?P<student_id>...); {assignment} stands for the "
+        "assignment's name. Replaces the built-in rules.",
+    )
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--strict", action="store_true", help="exit with status 2 when a submission has an error"
+    )
+    g.add_argument("--keep-scratch", action="store_true", help="keep the workers' scratch courses")
+    g.set_defaults(func=cmd_grade)
+
+    rp = sub.add_parser("report", help="print the grade tables from the gradebook")
+    rp.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
+    rp.set_defaults(func=cmd_report)
+
+    d = sub.add_parser(
+        "demo",
+        help="release and grade the bundled sample class in a scratch course",
+        description=(
+            "The instructor's job end to end on the sample class of autograder/sample_class/: "
+            "copy the course into a scratch folder, release every assignment, grade each "
+            "assignment's sample class (flat LMS folder), print the grade tables and where the "
+            "feedback is. The repository is not modified."
+        ),
+    )
+    d.add_argument(
+        "--dir",
+        default=None,
+        help="the scratch course (default: demo_course/ in the repository; made anew)",
+    )
+    d.add_argument("--jobs", "-j", type=int, default=None, help="default: one per core")
+    d.set_defaults(func=cmd_demo)
+
+    gs = sub.add_parser(
+        "gradescope",
+        help="build the autograder zip that Gradescope runs",
+        description=(
+            "A zip with setup.sh (installs this project) and run_autograder (autogrades "
+            "/autograder/submission/*.ipynb with nbgrader and writes "
+            "/autograder/results/results.json, one test per graded cell)."
+        ),
+    )
+    gs.add_argument("assignment", metavar="ASSIGNMENT")
+    gs.add_argument(
+        "--out", default=None, help="the zip to write (default: <course>/gradescope/<a>.zip)"
+    )
+    gs.add_argument(
+        "--hidden-visibility",
+        choices=("hidden", "after_due_date", "after_published", "visible"),
+        default="after_due_date",
+        help="when students see the tests whose cells hold hidden tests (default: "
+        "after_due_date; the other tests are visible at once)",
+    )
+    gs.set_defaults(func=cmd_gradescope)
+
+    run = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)
+    run.add_argument("assignment")
+    run.set_defaults(func=cmd_gradescope_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CourseError, SubmissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
