@@ -37,15 +37,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check course autograder tests benchmarks tools
 	$(BIN)/ruff format --check course autograder tests benchmarks tools
 
-NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg \
+	--nbval-kernel-startup-timeout 180
 # pytest runs two processes (and each notebook its own kernel): one BLAS thread each, or four
 # threads fight over two cores and small matrix products slow down many times
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-# unit, property and oracle tests, then every notebook executed and compared with nbval (strict)
+# unit, property, oracle and grading-pipeline tests; then every notebook executed and compared
+# with nbval (strict), in a run of its own so that its kernels never start while nbgrader grades
 test: $(STAMP) lint
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider tests
 	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
-		tests notebooks $(NBVAL)
+		notebooks $(NBVAL)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/nbbuild.py

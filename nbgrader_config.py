@@ -42,5 +42,17 @@ c.Execute.execute_retries = 0
 c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 100
 
+# -- feedback ------------------------------------------------------------------------------------
+# The feedback page shows each test cell's result and message, but not the source of its hidden
+# tests: a student who may resubmit should not learn the hidden cases from the first feedback.
+# The hidden lines go from the tracebacks first (a failure quotes the lines around it), then
+# from the cells (nbgrader's own ClearHiddenTests, the step that makes the student version).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "autograder.feedback.HideHiddenTracebackLines",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
 # -- the exchange (only for nbgrader release_assignment / collect on a shared server) -------------
 c.Exchange.timezone = "UTC"

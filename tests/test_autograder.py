@@ -439,3 +439,28 @@ def test_run_autograder_without_a_notebook(
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and results["tests"] == []
     assert "could not be graded" in results["output"]
+
+
+def test_traceback_lines_of_hidden_tests_are_removed():
+    from autograder.feedback import hidden_lines, strip_traceback
+
+    source = (
+        "check(visible)\n### BEGIN HIDDEN TESTS\ncheck(secret_case)\nprint('x')\n"
+        "### END HIDDEN TESTS\n"
+    )
+    hidden = hidden_lines(source, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+    assert hidden == {
+        "### BEGIN HIDDEN TESTS",
+        "check(secret_case)",
+        "print('x')",
+        "### END HIDDEN TESTS",
+    }
+    frame = (
+        "Cell In[5], line 3\n\x1b[0;32m      1\x1b[0m check(visible)\n"
+        "\x1b[0;32m      2\x1b[0m ### BEGIN HIDDEN TESTS\n"
+        "\x1b[0;32m----> 3\x1b[0m check(secret_case)\n"
+        "\x1b[0;32m      4\x1b[0m print('x')"
+    )
+    out = strip_traceback(frame, hidden)
+    assert "secret_case" not in out and "BEGIN HIDDEN" not in out and "print('x')" not in out
+    assert "check(visible)" in out and "---> (a hidden test)" in out

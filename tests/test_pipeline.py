@@ -338,6 +338,16 @@ def test_feedback_says_the_package_must_not_do_the_work(course: Course) -> None:
     assert "this part must be computed by your own code, not course.graph" in text
 
 
+def test_feedback_keeps_hidden_tests_hidden(course: Course) -> None:
+    # the hidden cases stay hidden from the feedback; their results still count and show
+    source = (ROOT / "source_assignments" / "ps1" / "ps1.ipynb").read_text()
+    assert "BEGIN HIDDEN TESTS" in source
+    for student in ("overwrite", "uses_graph", "solution"):
+        text = _feedback(student, course)
+        assert "BEGIN HIDDEN TESTS" not in text and "END HIDDEN TESTS" not in text
+        assert "Score:" in text
+
+
 def test_validate_on_a_student_copy(course: Course) -> None:
     good = course.outputs["validate rewritten"]
     assert good.returncode == 0 and "Success! Your notebook passes all the tests." in good.stdout
