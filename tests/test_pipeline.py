@@ -11,23 +11,22 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import re
-import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_course import (
+    ROOT,
+    Course,
+    error_outputs,
+    execute_source,
+    finish,
+    graded_cells,
+    make_course,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "source_assignments" / "ps1"
-BIN = Path(sys.executable).parent
-COURSE_ID = "backprop-course"
 POINTS = {"a": 6, "b": 8, "c": 6}
 
 pytestmark = pytest.mark.slow
@@ -143,60 +142,18 @@ def fill(release: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.No
 # -- running nbgrader -----------------------------------------------------------------------------
 
 
-@dataclass
-class Course:
-    root: Path
-    env: dict[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
-    outputs: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
-
-    def nbgrader(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [str(BIN / "nbgrader"), *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        key = " ".join(args[:1] + tuple(a for a in args[1:] if not a.startswith("/")))
-        self.timings[key] = time.perf_counter() - start
-        self.outputs[key] = proc
-        if check and proc.returncode != 0:
-            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def scores(self, student: str) -> dict[str, float]:
-        """Points per part, read from the gradebook."""
-        from nbgrader.api import Gradebook
-
-        per_part = dict.fromkeys(POINTS, 0.0)
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            notebook = gb.find_submission_notebook("ps1", "ps1", student)
-            for grade in notebook.grades:
-                per_part[grade.name.split("_")[1]] += grade.score
-        return per_part
+def scores(course: Course, student: str) -> dict[str, float]:
+    """Points per part, read from the gradebook."""
+    per_part = dict.fromkeys(POINTS, 0.0)
+    for grade_id, score in course.scores(student).items():
+        per_part[grade_id.split("_")[1]] += score
+    return per_part
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
-    root = tmp_path_factory.mktemp("course")
-    jupyter = tmp_path_factory.mktemp("jupyter")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(
-        ROOT / "source_assignments",
-        root / "source_assignments",
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # nbgrader runs `alembic` from PATH
-        PYTHONDONTWRITEBYTECODE="1",
-        JUPYTER_CONFIG_DIR=str(jupyter / "config"),  # no instructor's personal config
-        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
-    )
-    c = Course(root, env)
+    c = make_course(tmp_path_factory, "ps1", all_sources=True)
+    root = c.root
     start = time.perf_counter()
 
     c.nbgrader("generate_assignment", "ps1")
@@ -211,25 +168,11 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         "uses_graph": fill(release, {**solutions, "b_backward": CALLS_COURSE_GRAPH}),
     }
     for student, nb in submissions.items():
-        folder = root / "submitted" / student / "ps1"
-        folder.mkdir(parents=True)
-        nbformat.write(nb, folder / "ps1.ipynb")
-        shutil.copy(root / "release" / "ps1" / "ps1_support.py", folder)
+        nbformat.write(nb, c.submission_folder(student) / "ps1.ipynb")
 
     # a student checks their copy before submitting (runs alongside the autograder)
     validate = {
-        name: subprocess.Popen(
-            [
-                str(BIN / "nbgrader"),
-                "validate",
-                str(root / "submitted" / name / "ps1" / "ps1.ipynb"),
-            ],
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        name: c.start_nbgrader("validate", str(root / "submitted" / name / "ps1" / "ps1.ipynb"))
         for name in ("rewritten", "blank")
     }
     try:
@@ -238,20 +181,10 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         c.nbgrader("export")
     finally:
         for name, proc in validate.items():
-            try:
-                out, err = proc.communicate(timeout=300)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-            c.outputs[f"validate {name}"] = subprocess.CompletedProcess(
-                proc.args, proc.returncode, out, err
-            )
+            c.outputs[f"validate {name}"] = finish(proc)
     c.timings["total"] = time.perf_counter() - start
     yield c
-    print(
-        "\nnbgrader pipeline timings (s): "
-        + ", ".join(f"{k}: {v:.1f}" for k, v in c.timings.items())
-    )
+    c.report_timings("nbgrader pipeline")
 
 
 # -- the released version -------------------------------------------------------------------------
@@ -283,7 +216,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course: Course) -> None:
 
 @pytest.mark.parametrize("student", list(EXPECTED))
 def test_scores_per_part(course: Course, student: str) -> None:
-    assert course.scores(student) == EXPECTED[student]
+    assert scores(course, student) == EXPECTED[student]
 
 
 def test_export_agrees_with_the_gradebook(course: Course) -> None:
@@ -294,19 +227,8 @@ def test_export_agrees_with_the_gradebook(course: Course) -> None:
         assert float(rows[student]["max_score"]) == 20
 
 
-def _errors(student: str, course: Course) -> list[tuple[dict, dict]]:
-    nb = nbformat.read(course.root / "autograded" / student / "ps1" / "ps1.ipynb", as_version=4)
-    return [
-        (cell.metadata.get("nbgrader", {}), out)
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.output_type == "error"
-    ]
-
-
 def test_blank_submission_runs_and_every_test_says_not_written_yet(course: Course) -> None:
-    errors = _errors("blank", course)
+    errors = error_outputs(course.autograded("blank"))
     assert len(errors) == 7  # one per graded test cell, nowhere else
     for meta, out in errors:
         assert meta.get("grade") is True
@@ -315,26 +237,21 @@ def test_blank_submission_runs_and_every_test_says_not_written_yet(course: Cours
 
 
 def test_solution_runs_without_any_error(course: Course) -> None:
-    assert _errors("solution", course) == []
-    assert _errors("rewritten", course) == []
+    assert error_outputs(course.autograded("solution")) == []
+    assert error_outputs(course.autograded("rewritten")) == []
 
 
 # -- the feedback ---------------------------------------------------------------------------------
 
 
-def _feedback(student: str, course: Course) -> str:
-    html = (course.root / "feedback" / student / "ps1" / "ps1.html").read_text()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#39;", "'")
-
-
 def test_feedback_names_the_overwrite_bug(course: Course) -> None:
-    text = _feedback("overwrite", course)
+    text = course.feedback("overwrite")
     assert "overwritten instead of added at a branch" in text
     assert "relative error" in text
 
 
 def test_feedback_says_the_package_must_not_do_the_work(course: Course) -> None:
-    text = _feedback("uses_graph", course)
+    text = course.feedback("uses_graph")
     assert "this part must be computed by your own code, not course.graph" in text
 
 
@@ -343,7 +260,7 @@ def test_feedback_keeps_hidden_tests_hidden(course: Course) -> None:
     source = (ROOT / "source_assignments" / "ps1" / "ps1.ipynb").read_text()
     assert "BEGIN HIDDEN TESTS" in source
     for student in ("overwrite", "uses_graph", "solution"):
-        text = _feedback(student, course)
+        text = course.feedback(student)
         assert "BEGIN HIDDEN TESTS" not in text and "END HIDDEN TESTS" not in text
         assert "Score:" in text
 
@@ -362,17 +279,8 @@ def test_validate_on_a_student_copy(course: Course) -> None:
 def test_source_notebook_passes_its_own_tests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # the kernel inherits it
-
-    for name in ("ps1.ipynb", "ps1_support.py"):
-        shutil.copy(SOURCE / name, tmp_path)
-    nb = nbformat.read(tmp_path / "ps1.ipynb", as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    nb = execute_source("ps1", tmp_path, monkeypatch)
+    graded = graded_cells(nb)
     assert len(graded) == 7
     for cell in graded:
         text = "".join(o.get("text", "") for o in cell.outputs)

@@ -13,27 +13,27 @@ part (d) must be left for the instructor. A few fast tests call ``ps2_support`` 
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import re
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import nbformat
 import numpy as np
 import pytest
+from nbgrader_course import (
+    ROOT,
+    Course,
+    error_outputs,
+    execute_source,
+    finish,
+    load_expected,
+    make_course,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source_assignments" / "ps2"
 SAMPLES = ROOT / "autograder" / "sample_class" / "ps2"
-BIN = Path(sys.executable).parent
-COURSE_ID = "backprop-course"
 AUTOGRADED = {
     "test_a_sigmoid": 4,
     "test_a_sigmoid_stable": 3,
@@ -42,7 +42,7 @@ AUTOGRADED = {
     "test_c_leaky_relu": 3,
 }
 MANUAL = {"d_vanishing": 4}
-EXPECTED = json.loads((SAMPLES / "expected.json").read_text())
+EXPECTED = load_expected(SAMPLES)
 STUDENTS = sorted(EXPECTED)
 
 pytestmark = pytest.mark.slow
@@ -51,77 +51,15 @@ pytestmark = pytest.mark.slow
 # -- running nbgrader -----------------------------------------------------------------------------
 
 
-@dataclass
-class Course:
-    root: Path
-    env: dict[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
-    outputs: dict[str, subprocess.CompletedProcess] = field(default_factory=dict)
-
-    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [str(BIN / "nbgrader"), *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        self.timings[args[0]] = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def grades(self, student: str) -> dict[str, dict]:
-        """grade_id -> what the gradebook holds for that cell of the student's notebook."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            notebook = gb.find_submission_notebook("ps2", "ps2", student)
-            return {
-                grade.name: {
-                    "auto_score": grade.auto_score,
-                    "manual_score": grade.manual_score,
-                    "score": grade.score,
-                    "max_score": grade.max_score,
-                    "needs_manual_grade": grade.needs_manual_grade,
-                }
-                for grade in notebook.grades
-            }
-
-    def notebook_totals(self, student: str) -> tuple[float, float, bool]:
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            nb = gb.find_submission_notebook("ps2", "ps2", student)
-            return nb.score, nb.max_score, nb.needs_manual_grade
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
-    root = tmp_path_factory.mktemp("course")
-    jupyter = tmp_path_factory.mktemp("jupyter")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(
-        SOURCE,
-        root / "source_assignments" / "ps2",
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # nbgrader runs `alembic` from PATH
-        PYTHONDONTWRITEBYTECODE="1",
-        JUPYTER_CONFIG_DIR=str(jupyter / "config"),  # no instructor's personal config
-        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
-    )
-    c = Course(root, env)
+    c = make_course(tmp_path_factory, "ps2")
+    root = c.root
     start = time.perf_counter()
     c.nbgrader("generate_assignment", "ps2")
     # the sample class is a flat folder of notebooks, as downloaded from an LMS
     for student in STUDENTS:
-        folder = root / "submitted" / student / "ps2"
-        folder.mkdir(parents=True)
+        folder = c.submission_folder(student, support=False)
         shutil.copy(SAMPLES / f"{student}.ipynb", folder / "ps2.ipynb")
 
     # students check their copies before submitting, each in their copy of the released folder
@@ -132,32 +70,15 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         shutil.copytree(root / "release" / "ps2", mine)
         shutil.copy(SAMPLES / f"{name}.ipynb", mine / "ps2.ipynb")
         copies.append(str(mine / "ps2.ipynb"))
-    validate = subprocess.Popen(
-        [str(BIN / "nbgrader"), "validate", *copies],
-        cwd=root,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    validate = c.start_nbgrader("validate", *copies)
     try:
         c.nbgrader("autograde", "ps2")
         c.nbgrader("generate_feedback", "ps2")
     finally:
-        try:
-            out, err = validate.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            validate.kill()
-            out, err = validate.communicate()
-        c.outputs["validate"] = subprocess.CompletedProcess(
-            validate.args, validate.returncode, out, err
-        )
+        c.outputs["validate"] = finish(validate)
     c.timings["total"] = time.perf_counter() - start
     yield c
-    print(
-        "\nnbgrader ps2 pipeline timings (s): "
-        + ", ".join(f"{k}: {v:.1f}" for k, v in c.timings.items())
-    )
+    c.report_timings("nbgrader ps2 pipeline")
 
 
 # -- the released version -------------------------------------------------------------------------
@@ -242,48 +163,29 @@ def test_written_answer_waits_for_the_instructor(course: Course, student: str) -
 # -- the feedback ---------------------------------------------------------------------------------
 
 
-def _errors(student: str, course: Course) -> list[tuple[dict, dict]]:
-    nb = nbformat.read(course.root / "autograded" / student / "ps2" / "ps2.ipynb", as_version=4)
-    return [
-        (cell.metadata.get("nbgrader", {}), out)
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.output_type == "error"
-    ]
-
-
-def _feedback(student: str, course: Course) -> str:
-    html = (course.root / "feedback" / student / "ps2" / "ps2.html").read_text()
-    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-    for entity, char in (("&#39;", "'"), ("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">")):
-        text = text.replace(entity, char)
-    return text.replace("&amp;", "&")
-
-
 @pytest.mark.parametrize("student", STUDENTS)
 def test_feedback_names_the_bug(course: Course, student: str) -> None:
-    text = _feedback(student, course)
+    text = course.feedback(student)
     for words in EXPECTED[student]["feedback_mentions"]:
         assert words in text, (student, words)
 
 
 def test_correct_submissions_run_without_any_error(course: Course) -> None:
-    assert _errors("correct", course) == []
-    assert _errors("rewritten", course) == []
+    assert error_outputs(course.autograded("correct")) == []
+    assert error_outputs(course.autograded("rewritten")) == []
 
 
 def test_each_bug_fails_only_its_own_test_cell(course: Course) -> None:
     for student in STUDENTS:
         if not student.startswith("bug_"):
             continue
-        failed = [meta.get("grade_id") for meta, _ in _errors(student, course)]
+        failed = [meta.get("grade_id") for meta, _ in error_outputs(course.autograded(student))]
         lost = [k for k, v in EXPECTED[student]["parts"].items() if v < AUTOGRADED[k]]
         assert failed == lost, student
 
 
 def test_blank_submission_runs_and_every_test_says_not_written_yet(course: Course) -> None:
-    errors = _errors("blank", course)
+    errors = error_outputs(course.autograded("blank"))
     assert [meta.get("grade_id") for meta, _ in errors] == list(AUTOGRADED)
     for _, out in errors:
         assert out.ename == "AssertionError"
@@ -305,16 +207,7 @@ def test_validate_on_a_student_copy(course: Course) -> None:
 def test_source_notebook_passes_its_own_tests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # the kernel inherits it
-
-    for name in ("ps2.ipynb", "ps2_support.py"):
-        shutil.copy(SOURCE / name, tmp_path)
-    nb = nbformat.read(tmp_path / "ps2.ipynb", as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    nb = execute_source("ps2", tmp_path, monkeypatch)
     graded = [
         c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"
     ]

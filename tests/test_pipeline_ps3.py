@@ -13,107 +13,44 @@ needed for that part). Nothing is written into the repository.
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
 import nbformat
 import numpy as np
 import pytest
+from nbgrader_course import ROOT, Course, execute_source, graded_cells, load_expected, make_course
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source_assignments" / "ps3"
 SAMPLE = ROOT / "autograder" / "sample_class" / "ps3"
-EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
-BIN = Path(sys.executable).parent
-COURSE_ID = "backprop-course"
+EXPECTED = load_expected(SAMPLE)
 TOTAL = 28
 
 pytestmark = pytest.mark.slow
 
 
-# -- running nbgrader -----------------------------------------------------------------------------
-
-
-@dataclass
-class Course:
-    root: Path
-    env: dict[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [str(BIN / "nbgrader"), *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        self.timings[args[0]] = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def scores(self, student: str) -> dict[str, float]:
-        """Points per graded cell (grade_id), read from the gradebook."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            notebook = gb.find_submission_notebook("ps3", "ps3", student)
-            return {grade.name: grade.score for grade in notebook.grades}
-
-    def feedback(self, student: str) -> str:
-        html = (self.root / "feedback" / student / "ps3" / "ps3.html").read_text()
-        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-        return text.replace("&#39;", "'").replace("&quot;", '"').replace("&amp;", "&")
-
-
 @pytest.fixture(scope="module")
 def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
-    root = tmp_path_factory.mktemp("course")
-    jupyter = tmp_path_factory.mktemp("jupyter")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(
-        ROOT / "source_assignments",
-        root / "source_assignments",
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # nbgrader runs `alembic` from PATH
-        PYTHONDONTWRITEBYTECODE="1",
-        JUPYTER_CONFIG_DIR=str(jupyter / "config"),  # no instructor's personal config
-        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
+    c = make_course(
+        tmp_path_factory,
+        "ps3",
+        all_sources=True,
         OPENBLAS_NUM_THREADS="1",  # small matrices: threads only fight over the cores
         OMP_NUM_THREADS="1",
     )
-    c = Course(root, env)
     start = time.perf_counter()
     c.nbgrader("generate_assignment", "ps3")
     for student in EXPECTED:
-        folder = root / "submitted" / student / "ps3"
-        folder.mkdir(parents=True)
-        shutil.copy(SAMPLE / f"{student}.ipynb", folder / "ps3.ipynb")
-        shutil.copy(root / "release" / "ps3" / "ps3_support.py", folder)
+        shutil.copy(SAMPLE / f"{student}.ipynb", c.submission_folder(student) / "ps3.ipynb")
     c.nbgrader("autograde", "ps3")
     c.nbgrader("generate_feedback", "ps3")
     c.timings["total"] = time.perf_counter() - start
     yield c
-    print("\nps3 pipeline timings (s): " + ", ".join(f"{k}: {v:.1f}" for k, v in c.timings.items()))
-
-
-def _graded(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
-    return [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    c.report_timings("ps3 pipeline")
 
 
 # -- the released version and the sample class ---------------------------------------------------
@@ -136,7 +73,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course: Course) -> None:
     nb = nbformat.reads(text, as_version=4)
     stubs = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     assert len(stubs) == 5 and all("raise NotImplementedError()" in s for s in stubs)
-    tests = _graded(nb)
+    tests = graded_cells(nb)
     assert sum(c.metadata["nbgrader"]["points"] for c in tests) == TOTAL
     assert "support.lecture_example()" in text and "0.022, 0.044" in text  # visible tests
     assert (course.root / "release" / "ps3" / "ps3_support.py").exists()
@@ -151,7 +88,7 @@ def test_sample_class_is_made_from_the_current_release(course: Course) -> None:
         nb = nbformat.read(SAMPLE / f"{student}.ipynb", as_version=4)
         theirs = {c.id: c.source for c in nb.cells if c.id in locked}
         assert theirs == locked, student
-        ids = [c.metadata["nbgrader"]["grade_id"] for c in _graded(nb)]
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in graded_cells(nb)]
         assert ids == list(EXPECTED[student]["parts"]), student
 
 
@@ -178,7 +115,7 @@ def test_feedback_names_the_bug(course: Course, student: str) -> None:
 def test_blank_submission_says_not_written_yet_in_every_test_cell(course: Course) -> None:
     nb = nbformat.read(course.root / "autograded" / "blank" / "ps3" / "ps3.ipynb", as_version=4)
     errors = [(c, o) for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
-    assert len(errors) == len(_graded(nb)) == 8
+    assert len(errors) == len(graded_cells(nb)) == 8
     for cell, out in errors:
         assert cell.metadata["nbgrader"].get("grade") is True
         assert out.ename == "AssertionError" and "You have not written" in out.evalue
@@ -190,16 +127,8 @@ def test_blank_submission_says_not_written_yet_in_every_test_cell(course: Course
 def test_source_notebook_passes_its_own_tests(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")  # the kernel inherits it
-    for name in ("ps3.ipynb", "ps3_support.py"):
-        shutil.copy(SOURCE / name, tmp_path)
-    nb = nbformat.read(tmp_path / "ps3.ipynb", as_version=4)
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    graded = _graded(nb)
+    nb = execute_source("ps3", tmp_path, monkeypatch)
+    graded = graded_cells(nb)
     assert len(graded) == 8
     for cell in graded:
         text = "".join(o.get("text", "") for o in cell.outputs)

@@ -12,25 +12,29 @@ the words that name each bug in the feedback.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
+from nbgrader_course import (
+    ROOT,
+    Course,
+    error_outputs,
+    finish,
+    graded_cells,
+    load_expected,
+    make_course,
+    start,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "source_assignments" / "ps4"
 SAMPLE = ROOT / "autograder" / "sample_class" / "ps4"
-BIN = Path(sys.executable).parent
-COURSE_ID = "backprop-course"
 TOTAL = 28
 GRADED = {  # grade_id -> points
     "test_a_batches": 3,
@@ -46,7 +50,7 @@ GRADED = {  # grade_id -> points
 
 pytestmark = pytest.mark.slow
 
-EXPECTED: dict[str, dict] = json.loads((SAMPLE / "expected.json").read_text())
+EXPECTED: dict[str, dict] = load_expected(SAMPLE)
 BUGGY = [s for s in EXPECTED if s.startswith("bug_")]
 
 # run the source notebook in a child process while nbgrader autogrades (2 cores, ~60 s budget)
@@ -64,106 +68,51 @@ nbformat.write(nb, path)
 
 
 @dataclass
-class Course:
-    root: Path
-    env: dict[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
-    executed_source: subprocess.CompletedProcess | None = None
-    executed_path: Path | None = None
+class Run:
+    """The temporary course, and the source notebook executed alongside the autograder."""
 
-    def nbgrader(self, *args: str) -> subprocess.CompletedProcess:
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [str(BIN / "nbgrader"), *args],
-            cwd=self.root,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        self.timings[args[0]] = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def scores(self, student: str) -> dict[str, float]:
-        """Points per graded cell (grade_id), read from the gradebook."""
-        from nbgrader.api import Gradebook
-
-        with Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", COURSE_ID) as gb:
-            notebook = gb.find_submission_notebook("ps4", "ps4", student)
-            return {grade.name: grade.score for grade in notebook.grades}
-
-    def autograded(self, student: str) -> nbformat.NotebookNode:
-        path = self.root / "autograded" / student / "ps4" / "ps4.ipynb"
-        return nbformat.read(path, as_version=4)
-
-    def feedback(self, student: str) -> str:
-        html = (self.root / "feedback" / student / "ps4" / "ps4.html").read_text()
-        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-        for entity, char in (("&#39;", "'"), ("&quot;", '"'), ("&gt;", ">"), ("&lt;", "<")):
-            text = text.replace(entity, char)
-        return text.replace("&amp;", "&")
+    course: Course
+    executed_source: subprocess.CompletedProcess
+    executed_path: Path
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
-    root = tmp_path_factory.mktemp("course")
-    jupyter = tmp_path_factory.mktemp("jupyter")
-    shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(
-        SOURCE,
-        root / "source_assignments" / "ps4",
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
-    env = dict(os.environ)
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # nbgrader runs `alembic` from PATH
-        PYTHONDONTWRITEBYTECODE="1",
-        JUPYTER_CONFIG_DIR=str(jupyter / "config"),  # no instructor's personal config
-        JUPYTER_RUNTIME_DIR=str(jupyter / "runtime"),
+def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    c = make_course(
+        tmp_path_factory,
+        "ps4",
         OPENBLAS_NUM_THREADS="1",  # two kernels at once on two cores
         OMP_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
     )
-    c = Course(root, env)
-    start = time.perf_counter()
+    began = time.perf_counter()
 
     # the source notebook with its solutions, in a folder of its own
     run_dir = tmp_path_factory.mktemp("source_run")
     for name in ("ps4.ipynb", "ps4_support.py"):
         shutil.copy(SOURCE / name, run_dir)
-    executing = subprocess.Popen(
+    executing = start(
         [sys.executable, "-c", EXECUTE_SOURCE, str(run_dir / "ps4.ipynb"), str(run_dir)],
-        cwd=run_dir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        run_dir,
+        c.env,
     )
     try:
         c.nbgrader("generate_assignment", "ps4")
-        release = root / "release" / "ps4"
         for path in sorted(SAMPLE.glob("*.ipynb")):
-            folder = root / "submitted" / path.stem / "ps4"
-            folder.mkdir(parents=True)
-            shutil.copy(path, folder / "ps4.ipynb")
-            shutil.copy(release / "ps4_support.py", folder)  # what the student downloaded
+            # with the support file the student downloaded
+            shutil.copy(path, c.submission_folder(path.stem) / "ps4.ipynb")
         c.nbgrader("autograde", "ps4")
         c.nbgrader("generate_feedback", "ps4")
     finally:
-        try:
-            out, err = executing.communicate(timeout=300)
-        except subprocess.TimeoutExpired:
-            executing.kill()
-            out, err = executing.communicate()
-        c.executed_source = subprocess.CompletedProcess(
-            executing.args, executing.returncode, out, err
-        )
-        c.executed_path = run_dir / "ps4.ipynb"
-    c.timings["total"] = time.perf_counter() - start
-    yield c
-    print("\nps4 pipeline timings (s): " + ", ".join(f"{k}: {v:.1f}" for k, v in c.timings.items()))
+        executed = finish(executing)
+    c.timings["total"] = time.perf_counter() - began
+    yield Run(c, executed, run_dir / "ps4.ipynb")
+    c.report_timings("ps4 pipeline")
+
+
+@pytest.fixture(scope="module")
+def course(run: Run) -> Course:
+    return run.course
 
 
 # -- the released version -------------------------------------------------------------------------
@@ -247,23 +196,13 @@ def test_scores_per_part(course: Course, student: str) -> None:
     assert sum(got.values()) == EXPECTED[student]["total"]
 
 
-def _errors(nb: nbformat.NotebookNode) -> list[tuple[dict, dict]]:
-    return [
-        (cell.metadata.get("nbgrader", {}), out)
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.outputs
-        if out.output_type == "error"
-    ]
-
-
 def test_correct_and_rewritten_run_without_any_error(course: Course) -> None:
-    assert _errors(course.autograded("correct")) == []
-    assert _errors(course.autograded("rewritten")) == []
+    assert error_outputs(course.autograded("correct")) == []
+    assert error_outputs(course.autograded("rewritten")) == []
 
 
 def test_blank_submission_says_not_written_yet_in_every_test(course: Course) -> None:
-    errors = _errors(course.autograded("blank"))
+    errors = error_outputs(course.autograded("blank"))
     assert len(errors) == len(GRADED)  # one per graded test cell, nowhere else
     for meta, out in errors:
         assert meta.get("grade") is True
@@ -273,7 +212,7 @@ def test_blank_submission_says_not_written_yet_in_every_test(course: Course) -> 
 
 def test_buggy_submissions_fail_only_with_teaching_messages(course: Course) -> None:
     for student in BUGGY:
-        errors = _errors(course.autograded(student))
+        errors = error_outputs(course.autograded(student))
         assert errors, student
         for meta, out in errors:
             assert meta.get("grade") is True, student
@@ -301,13 +240,13 @@ def test_feedback_of_the_package_caller_says_no_credit(course: Course) -> None:
 # -- the source notebook passes its own tests -----------------------------------------------------
 
 
-def test_source_notebook_passes_its_own_tests(course: Course) -> None:
-    proc = course.executed_source
+def test_source_notebook_passes_its_own_tests(run: Run) -> None:
+    proc = run.executed_source
     assert proc is not None and proc.returncode == 0, proc and proc.stderr[-3000:]
-    nb = nbformat.read(course.executed_path, as_version=4)
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    nb = nbformat.read(run.executed_path, as_version=4)
+    graded = graded_cells(nb)
     assert len(graded) == len(GRADED)
-    assert _errors(nb) == []
+    assert error_outputs(nb) == []
     for cell in graded:
         text = "".join(o.get("text", "") for o in cell.outputs)
         assert "pass" in text or "during grading" in text, cell.metadata["nbgrader"]["grade_id"]
