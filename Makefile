@@ -5,6 +5,8 @@
 #   make test    lint, then every test (unit, property, torch oracle when installed)
 #   make bench   benchmarks against micrograd and PyTorch (prints ratios measured in the same run)
 #   make notebooks  rebuild and execute the notebooks from notebooks/src/
+#   make dashboard  the training dashboard as a web page of its own (Voila, http://localhost:8866)
+#   make screenshots  regenerate the README's screenshots in docs/screenshots/ with a browser
 #
 # EXTRAS picks the optional dependencies: the default "dev" needs no PyTorch; CI uses
 # EXTRAS=dev,torch so that gradients are also compared with torch.autograd.
@@ -17,7 +19,8 @@ STAMP  := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma  := ,
 PYTEST_WORKERS ?= 2
 
-.PHONY: install demo train-demo test lint format bench clean notebooks
+.PHONY: install demo train-demo test lint format bench clean notebooks chromium dashboard \
+	screenshots
 
 install: $(STAMP)
 
@@ -44,11 +47,37 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanit
 ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 # unit, property, oracle and grading-pipeline tests; then every notebook executed and compared
-# with nbval (strict), in a run of its own so that its kernels never start while nbgrader grades
-test: $(STAMP) lint
-	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider tests
+# with nbval (strict), in a run of its own so that its kernels never start while nbgrader grades;
+# then the browser suite (tests/browser): JupyterLab, Voila and nbgrader's Validate button driven
+# in a headless Chromium, screenshots of every step in build/browser-screenshots/
+test: $(STAMP) lint chromium
+	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
+		--ignore=tests/browser tests
 	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
 		notebooks $(NBVAL)
+	$(ONE_THREAD) $(BIN)/python -m pytest -p no:cacheprovider tests/browser
+
+# the browser tests and screenshots drive Debian's Chromium (Playwright downloads no browser
+# here): installed with apt when missing, or pass CHROMIUM=/path/to/chromium
+chromium:
+	@test -n "$$CHROMIUM" || command -v chromium >/dev/null 2>&1 || \
+		command -v chromium-browser >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+		else echo "The browser tests need Chromium: install it as root (Debian/Ubuntu:" \
+			"apt-get install chromium) or pass CHROMIUM=/path/to/chromium." >&2; exit 1; fi; \
+		command -v apt-get >/dev/null 2>&1 || { echo "The browser tests need Chromium:" \
+			"install it with your package manager or pass CHROMIUM=/path/to/chromium." >&2; \
+			exit 1; }; \
+		echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends \
+			chromium fonts-dejavu-core; }
+
+# the training dashboard alone on a web page; Voila prints its address (port 8866)
+dashboard: $(STAMP)
+	$(BIN)/voila dashboard/dashboard.ipynb
+
+screenshots: $(STAMP) chromium
+	$(ONE_THREAD) $(BIN)/python tools/screenshots.py
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/nbbuild.py
