@@ -64,9 +64,11 @@ def cmd_grade(args: argparse.Namespace) -> int:
         regex=args.student_regex,
         progress=not args.no_progress,
         keep_scratch=args.keep_scratch,
+        hardened=not args.plain,
+        resume=args.resume,
     )
     print(summary(result))
-    if not result.outcomes:
+    if not result.outcomes and not result.kept:
         print(f"no submission of {args.assignment} found in {args.folder}", file=sys.stderr)
         return 1
     return 2 if result.errors and args.strict else 0
@@ -158,6 +160,18 @@ def parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="exit with status 2 when a submission has an error"
     )
     g.add_argument("--keep-scratch", action="store_true", help="keep the workers' scratch courses")
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the results of students whose submission an earlier run graded and that has "
+        "not changed since (finish a run that was interrupted)",
+    )
+    g.add_argument(
+        "--plain",
+        action="store_true",
+        help="grade exactly as 'nbgrader autograde' does: no repair of the notebooks, no limits "
+        "on the kernels, no guard (see autograder/SECURITY.md before using it)",
+    )
     g.set_defaults(func=cmd_grade)
 
     rp = sub.add_parser("report", help="print the grade tables from the gradebook")

@@ -204,6 +204,9 @@ def results(course: Course, assignment: str, result, settings: dict) -> dict:
         lines.append(f"Graded by hand later: {', '.join(manual)}.")
     if hidden:
         lines.append("Some tests stay hidden until the due date: they run more cases.")
+    if outcome.findings:
+        lines.append("Noticed while grading (see autograder/SECURITY.md):")
+        lines += [f"- {f}" for f in outcome.findings]
     return {
         "score": auto,
         "output": "\n".join(lines),

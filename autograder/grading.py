@@ -43,7 +43,8 @@ from pathlib import Path
 
 from autograder import submissions
 from autograder.coursedir import CONFIG_FILE, Course, prepare_environment
-from autograder.report import Table, format_table, read_table, write_csv
+from autograder.findings import Finding, ordered
+from autograder.report import Table, format_problems, format_table, read_table, write_csv
 
 
 @dataclass
@@ -66,6 +67,9 @@ class Job:
     submitted: str  # the student's submission folder (read only)
     workdir: str  # the worker's scratch course for this student (created by the worker)
     earlier: Earlier | None = None
+    notebooks: list[str] = field(default_factory=list)  # the assignment's notebooks
+    protected: list[str] = field(default_factory=list)  # paths student code may not reach
+    hardened: bool = True  # repair the notebook, run the kernel sandboxed and guarded
 
 
 @dataclass
@@ -78,6 +82,7 @@ class Outcome:
     error: str = ""  # one line for the table and the CSV; empty when all went well
     log: str = ""  # nbgrader's log and traceback (kept for errors)
     seconds: float = 0.0
+    findings: list[Finding] = field(default_factory=list)  # problems noticed, in plain words
 
     @property
     def ok(self) -> bool:
@@ -99,10 +104,15 @@ class Result:
     seconds: float
     jobs: int
     layout: str
+    kept: list[str] = field(default_factory=list)  # graded before and unchanged (``resume``)
 
     @property
     def errors(self) -> dict[str, Outcome]:
         return {s: o for s, o in self.outcomes.items() if not o.ok}
+
+    def problems(self) -> dict[str, list[str]]:
+        """student -> what grading noticed in the submission, in plain words."""
+        return {s: [str(f) for f in o.findings] for s, o in self.outcomes.items() if o.findings}
 
     def status(self) -> dict[str, tuple[str, str]]:
         """student -> (status, message) of this run."""
@@ -116,6 +126,8 @@ class Result:
                 row = self.table.row(student)
                 manual = row is not None and row.needs_manual_grade
                 out[student] = ("ok, needs manual grading" if manual else "ok", "")
+        for student in self.kept:
+            out[student] = ("ok, kept", "graded by an earlier run; the submission is unchanged")
         return out
 
 
@@ -226,6 +238,7 @@ def _worker_init(log_folder: str, parallel: bool) -> None:
     It imports nbgrader at once (two seconds), while the parent prepares the template.
     """
     atexit.register(_exit_at_once)  # first: it runs after the handlers registered from here on
+    _die_with_parent()
     prepare_environment(parallel)
     log = os.open(
         os.path.join(log_folder, f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT, 0o644
@@ -235,7 +248,25 @@ def _worker_init(log_folder: str, parallel: bool) -> None:
     os.close(log)
     warnings.filterwarnings("ignore", module="sqlalchemy")
     _scratch_gradebooks_without_fsync(log_folder)
+    from autograder.sandbox import become_subreaper
+
+    become_subreaper()  # a kernel's orphans come back to this worker, which ends them
     import nbgrader.apps  # noqa: F401
+
+
+def _die_with_parent() -> None:
+    """On Linux, this worker is killed when the grading run's process dies (Ctrl-C, kill -9),
+    and its kernel with it (the sandbox does the same for kernels): nothing grades on unseen."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PDEATHSIG
+    if os.getppid() != parent:  # the parent died before the call
+        os._exit(1)
 
 
 def _exit_at_once() -> None:
@@ -329,21 +360,38 @@ def grade_one(job: Job) -> Outcome:
     start = time.perf_counter()
     work = Path(job.workdir)
     outcome = Outcome(job.student, job.workdir, graded=False)
+    course = None
     try:
         shutil.copytree(job.template, work)
         course = Course(work, db_url=_sqlite(work))
-        shutil.copytree(job.submitted, course.path("submitted", job.student, job.assignment))
+        submitted = course.path("submitted", job.student, job.assignment)
+        shutil.copytree(job.submitted, submitted)
+        if job.hardened:
+            from autograder.integrity import InvalidSubmission
+
+            try:
+                outcome.findings += _repair(course, job, submitted)
+            except InvalidSubmission as exc:
+                outcome.findings.append(exc.finding)
+                outcome.error = str(exc).splitlines()[0][:300]
+                return outcome
         _seed(course, job)
         api = course.api()
-        for attempt in range(2):  # a kernel can fail to start (a port taken meanwhile): again
-            result = api.autograde(job.assignment, job.student, force=True, create=True)
-            text = (result.get("log") or "") + (result.get("error") or "")
-            if result["success"] or attempt or not any(k in text for k in KERNEL_START_FAILURES):
-                break
+        with _hardening(course, job):
+            for attempt in range(2):  # a kernel can fail to start (a port taken): again
+                result = api.autograde(job.assignment, job.student, force=True, create=True)
+                text = (result.get("log") or "") + (result.get("error") or "")
+                retry = any(k in text for k in KERNEL_START_FAILURES)
+                if result["success"] or attempt or not retry:
+                    break
         outcome.log = text
         if not result["success"]:
             outcome.error = _reason(result)
             return outcome
+        if job.hardened:
+            _inspect(course, job, outcome)
+            if outcome.error:
+                return outcome
         outcome.graded = True
         feedback = api.generate_feedback(job.assignment, job.student, force=True)
         outcome.log += (feedback.get("log") or "") + (feedback.get("error") or "")
@@ -354,7 +402,178 @@ def grade_one(job: Job) -> Outcome:
         outcome.log += traceback.format_exc()
     finally:
         outcome.seconds = time.perf_counter() - start
+        if job.hardened:
+            outcome.findings = ordered(outcome.findings)
+            from autograder.sandbox import kill_leftovers
+
+            killed = kill_leftovers()
+            if killed:
+                outcome.findings.append(
+                    Finding("processes", "", f"{killed} processes left behind were stopped")
+                )
+            with contextlib.suppress(OSError):
+                where = course.path("autograded", job.student, job.assignment) if course else None
+                if where is not None and outcome.findings:  # also for a file nbgrader refused
+                    where.mkdir(parents=True, exist_ok=True)
+                if where is not None and where.is_dir():
+                    from autograder.findings import save
+
+                    save(outcome.findings, where / FINDINGS_FILE)
+                    if outcome.graded:
+                        (where / DIGEST_FILE).write_text(submission_digest(Path(job.submitted)))
     return outcome
+
+
+FINDINGS_FILE = "findings.json"
+DIGEST_FILE = ".submission.sha256"  # of the submission these results are for (``resume``)
+
+
+def submission_digest(folder: Path) -> str:
+    """The sha256 of a submission folder: every file's relative path and bytes."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(folder)).encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _graded_before(course: Course, assignment: str, student: str, submitted: Path) -> bool:
+    """The course holds results of this very submission (an earlier run merged them)."""
+    from nbgrader.api import MissingEntry
+
+    stamp = course.path("autograded", student, assignment) / DIGEST_FILE
+    if not stamp.is_file() or stamp.read_text().strip() != submission_digest(submitted):
+        return False
+    with course.gradebook() as gb:
+        try:
+            sub = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return False
+        return all(
+            g.auto_score is not None
+            for nb in sub.notebooks
+            for g in nb.grades
+            if g.cell_type == "code"
+        ) and bool(sub.notebooks)
+
+
+#: run in every grading kernel before the notebook's first cell
+GUARD_STARTUP = "import autograder.guard as _g; _g.install(); del _g"
+
+
+def protected_paths(course: Course) -> list[str]:
+    """What student code may not reach in the instructor's course: the sources (hidden tests),
+    the gradebook, every student's submission, autograded notebook and feedback, the release,
+    the grades and the configuration. The rest (the ``course`` package, for one) stays readable.
+    """
+    cd = course.coursedir
+    folders = [
+        cd.source_directory,
+        cd.release_directory,
+        cd.submitted_directory,
+        cd.autograded_directory,
+        cd.feedback_directory,
+        "grades",
+        CONFIG_FILE,
+        ".nbgrader.log",
+        ".autograder.lock",
+    ]
+    out = [str((course.root / f).resolve()) for f in folders]
+    if course.db_url.startswith("sqlite:///"):
+        out.append(str(Path(course.db_url[len("sqlite:///") :]).resolve()))
+    return out
+
+
+def _repair(course: Course, job: Job, submitted: Path) -> list[Finding]:
+    """Put the submission's cells back in the assignment's structure (see autograder.integrity),
+    and point at code a human should look at."""
+    import nbformat
+
+    from autograder.findings import suspicious_code
+    from autograder.integrity import repair_submission
+
+    source = course.source(job.assignment)
+    found = repair_submission(submitted, source, job.notebooks, job.assignment)
+    for name in job.notebooks:
+        found += suspicious_code(nbformat.read(submitted / f"{name}.ipynb", as_version=4))
+    return found
+
+
+@contextlib.contextmanager
+def _hardening(course: Course, job: Job):
+    """While nbgrader autogrades: the kernel runs sandboxed, with the guard started first."""
+    if not job.hardened:
+        yield
+        return
+    import json
+
+    import nbformat
+
+    from autograder import guard, sandbox
+    from autograder.findings import guard_settings
+
+    source = course.source(job.assignment)
+    references = [nbformat.read(source / f"{nb}.ipynb", as_version=4) for nb in job.notebooks]
+    support = sorted(p.stem for p in source.glob("*.py") if p.stem.isidentifier())
+    cwd = course.path("autograded", job.student, job.assignment)
+    scratch = Path(job.workdir).resolve().parent.parent  # every student's scratch course
+    settings = guard_settings(
+        references, str(cwd.resolve()), [*job.protected, str(scratch)], support
+    )
+    sandbox.configure(course.config, startup=GUARD_STARTUP)
+    os.environ[guard.ENV] = json.dumps(settings)
+    try:
+        yield
+    finally:
+        os.environ.pop(guard.ENV, None)
+
+
+def _inspect(course: Course, job: Job, outcome: Outcome) -> None:
+    """After autograde: read what the guard and the sandbox left in the autograded notebooks.
+
+    A test cell that ran without the guard's mark earns nothing; a kernel in which the guard did
+    not start at all is an error of the grader, not of the student (the row says so).
+    """
+    import nbformat
+
+    from autograder.findings import analyse, without_guard_outputs
+    from autograder.sandbox import findings_from_outputs
+
+    folder = course.path("autograded", job.student, job.assignment)
+    zeroed: list[tuple[str, str]] = []
+    for name in job.notebooks:
+        path = folder / f"{name}.ipynb"
+        if not path.is_file():
+            continue
+        nb = nbformat.read(path, as_version=4)
+        found = analyse(nb, guarded=True)
+        outcome.findings += found.findings + findings_from_outputs(nb)
+        nbformat.write(without_guard_outputs(nb), path)  # read; the feedback shows the words
+        if not found.guard_started and not any(f.kind == "crash" for f in outcome.findings):
+            outcome.error = (
+                f"the autograder's guard did not start in the kernel of {name}.ipynb "
+                "(see the log); grade this submission again"
+            )
+            return
+        for grade_id in found.unguarded:
+            zeroed.append((name, grade_id))
+            outcome.findings.append(
+                Finding(
+                    "tampering",
+                    grade_id,
+                    "this test ran with the autograder's guard switched off by the notebook's "
+                    "code; it earns nothing",
+                )
+            )
+    if zeroed:
+        with course.gradebook() as gb:
+            for name, grade_id in zeroed:
+                grade = gb.find_grade(grade_id, name, job.assignment, job.student)
+                if grade.auto_score:
+                    grade.auto_score = 0.0
+            gb.db.commit()
 
 
 # -- the parent: merging -------------------------------------------------------------------------
@@ -456,11 +675,18 @@ def grade(
     regex: str | None = None,
     progress: bool = True,
     keep_scratch: bool = False,
+    hardened: bool = True,
+    resume: bool = False,
 ) -> Result:
     """Grade every submission of ``assignment`` in ``folder`` (see the module's documentation).
 
     ``jobs`` worker processes (default: the number of cores); ``out`` receives the CSV, a copy of
     each feedback page and the logs of the errors (default: ``<course>/grades/<assignment>/``).
+    ``hardened`` (the default) repairs each notebook's structure, runs its kernel with limits and
+    the guard, and reports what it finds (``autograder/SECURITY.md``); without it, grading is
+    plain ``nbgrader autograde``. With ``resume``, a student whose submission was graded by an
+    earlier run and has not changed since is kept as graded (a run that was interrupted is
+    finished by running it again with ``resume``).
     """
     start = time.perf_counter()
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -483,11 +709,16 @@ def grade(
             found = submissions.find(folder, assignment, notebooks, layout, regex)
             template = make_template(course, assignment, scratch / "template")
             earlier = earlier_grades(course, assignment)
+            protected = protected_paths(course)
             todo = []
+            kept: list[str] = []
             for sub in found.submissions:
                 target = course.path("submitted", sub.student, assignment)
                 if Path(sub.origin).resolve() != target.resolve():
                     submissions.place(sub, target)
+                if resume and _graded_before(course, assignment, sub.student, target):
+                    kept.append(sub.student)
+                    continue
                 todo.append(
                     Job(
                         assignment,
@@ -496,11 +727,15 @@ def grade(
                         str(target),
                         str(scratch / "students" / sub.student),
                         earlier.get(sub.student),
+                        notebooks,
+                        protected,
+                        hardened,
                     )
                 )
             outcomes = _run(course, todo, workers, progress) if todo else {}
             table = read_table(course, assignment)
         result = Result(
+            kept=kept,
             assignment=assignment,
             table=table,
             outcomes=outcomes,
@@ -577,7 +812,7 @@ def _run(course: Course, todo: list[Job], workers: Workers, progress: bool) -> d
 def _write_outputs(course: Course, result: Result, notebooks: list[str]) -> None:
     """The CSV, the feedback pages copied under the output folder, the logs of the errors."""
     out = result.csv.parent
-    write_csv(result.table, result.csv, result.status())
+    write_csv(result.table, result.csv, result.status(), result.problems())
     pages = out / "feedback"
     for student, outcome in sorted(result.outcomes.items()):
         source = course.path("feedback", student, result.assignment)
@@ -606,12 +841,14 @@ def summary(result: Result) -> str:
     for row in result.table.rows:
         status.setdefault(row.student, "not in this run")
     n, bad = len(result.outcomes), len(result.errors)
+    kept = f", kept {len(result.kept)} graded before" if result.kept else ""
     lines = [
-        f"{result.assignment}: graded {n} submission{'s' * (n != 1)} ({result.layout} layout) "
+        f"{result.assignment}: graded {n} submission{'s' * (n != 1)}{kept} "
+        f"({result.layout} layout) "
         f"in {result.seconds:.1f} s with {result.jobs} worker{'s' * (result.jobs != 1)}: "
         f"{n - bad} ok, {bad} error{'s' * (bad != 1)}",
         "",
-        format_table(result.table, status),
+        format_table(result.table, status) + format_problems(result.problems()),
         "",
     ]
     other = sorted(name for name, why in result.skipped if why == "not a notebook")

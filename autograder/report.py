@@ -148,7 +148,9 @@ def released_assignments(course: Course) -> list[str]:
 
 
 def report(course: Course, assignments: list[str] | None = None) -> str:
-    """The grade tables of the given assignments (default: every one in the gradebook)."""
+    """The grade tables of the given assignments (default: every one in the gradebook), each
+    followed by the problems grading found per student (tampering, timeouts, invalid files...).
+    """
     names = assignments or released_assignments(course)
     if not names:
         return f"the gradebook of {course.root} holds no assignment yet"
@@ -156,22 +158,52 @@ def report(course: Course, assignments: list[str] | None = None) -> str:
     for name in names:
         table = read_table(course, name)
         title = f"{name}: {len(table.rows)} submissions, {table.max_total:g} points"
-        parts.append(title + "\n" + format_table(table))
+        found = {r.student: stored_problems(course, name, r.student) for r in table.rows}
+        parts.append(title + "\n" + format_table(table) + format_problems(found))
     return "\n\n".join(parts)
 
 
-def write_csv(table: Table, path: Path, status: dict[str, tuple[str, str]]) -> None:
+def stored_problems(course: Course, assignment: str, student: str) -> list[str]:
+    """The problems the last grading found in a student's submission, in plain words."""
+    from autograder.findings import load
+
+    folder = course.path("autograded", student, assignment)
+    return [str(f) for f in load(folder / "findings.json")]
+
+
+def format_problems(problems: dict[str, list[str]]) -> str:
+    """The "problems found" section of a report: per student, one line per problem."""
+    found = {s: p for s, p in sorted(problems.items()) if p}
+    if not found:
+        return ""
+    lines = ["", "", f"problems found ({len(found)} student{'s' * (len(found) != 1)}):"]
+    for student, items in found.items():
+        lines.append(f"  {student}:")
+        lines += [f"    - {item}" for item in items]
+    return "\n".join(lines)
+
+
+def write_csv(
+    table: Table,
+    path: Path,
+    status: dict[str, tuple[str, str]],
+    problems: dict[str, list[str]] | None = None,
+) -> None:
     """The grades CSV: ``student_id``, one column per part, ``total``, ``max``, ``status``,
-    ``message``. ``status`` maps a student of this run to (status, message); the other students
-    of the gradebook are listed as "not in this run". An error row has empty points.
+    ``message``, ``problems``. ``status`` maps a student of this run to (status, message); the
+    other students of the gradebook are listed as "not in this run". An error row has empty
+    points. ``problems``: what grading noticed per student (tampering, timeouts, ...), joined
+    with "; ".
     """
+    problems = problems or {}
     import csv
 
     path.parent.mkdir(parents=True, exist_ok=True)
     students = sorted({r.student for r in table.rows} | set(status))
     with open(path, "w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["student_id", *table.columns, "total", "max", "status", "message"])
+        header = ["student_id", *table.columns, "total", "max", "status", "message", "problems"]
+        writer.writerow(header)
         for student in students:
             row = table.row(student)
             state, message = status.get(student, ("not in this run", ""))
@@ -179,7 +211,8 @@ def write_csv(table: Table, path: Path, status: dict[str, tuple[str, str]]) -> N
                 points = [""] * len(table.columns) + [""]
             else:
                 points = [_csv(row.parts[c]) for c in table.columns] + [_csv(row.total)]
-            writer.writerow([student, *points, _csv(table.max_total), state, message])
+            found = "; ".join(problems.get(student, []))
+            writer.writerow([student, *points, _csv(table.max_total), state, message, found])
 
 
 def _csv(value: float | None) -> str:

@@ -41,7 +41,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 from autograder.coursedir import CONFIG_FILE, ONE_THREAD, Course, prepare_environment
-from autograder.grading import Job, Result, Workers, grade, grade_one, make_template
+from autograder.grading import (
+    Job,
+    Result,
+    Workers,
+    grade,
+    grade_one,
+    make_template,
+    protected_paths,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = REPO / "autograder" / "sample_class"
@@ -79,11 +87,15 @@ def flat_folder(folder: Path, sources: list[Path], n: int, tag: str) -> dict[str
     return ids
 
 
-def timed_grade(course: Course, assignment: str, folder: Path, jobs: int, out: Path):
+def timed_grade(
+    course: Course, assignment: str, folder: Path, jobs: int, out: Path, hardened: bool = True
+):
     """Wall time of ``grade`` and its result; it must have graded every submission."""
     saved = {name: os.environ.get(name) for name in ONE_THREAD}
     start = time.perf_counter()
-    result = grade(course, assignment, folder, jobs=jobs, out=out, progress=False)
+    result = grade(
+        course, assignment, folder, jobs=jobs, out=out, progress=False, hardened=hardened
+    )
     seconds = time.perf_counter() - start
     for name, value in saved.items():  # grade(jobs > 1) sets one BLAS thread in this process
         if value is None:
@@ -197,7 +209,15 @@ def breakdown(course: Course, assignment: str, student: str, scratch: Path, repe
     runs = []
     try:
         for i in range(repeat + 1):
-            job = Job(assignment, student, str(template), submitted, str(scratch / f"s{i}"))
+            job = Job(
+                assignment,
+                student,
+                str(template),
+                submitted,
+                str(scratch / "students" / f"s{i}"),
+                notebooks=course.notebooks(assignment),
+                protected=protected_paths(course),
+            )
             runs.append(workers.pool.submit(timed_grade_one, job).result())
     finally:
         workers.close()
@@ -236,7 +256,7 @@ def load() -> str:
 def per_submission(root: Path, assignment: str, repeat: int) -> dict:
     course = make_course(root / "course1", assignment)
     correct = SAMPLE_CLASS / assignment / "correct.ipynb"
-    bare, single, marginal, worker = [], [], [], []
+    bare, single, marginal, worker, plain = [], [], [], [], []
     student = ""
     for r in range(repeat):
         ids = flat_folder(root / f"cli{r}", [correct], 1, f"cli{r}-")
@@ -251,12 +271,18 @@ def per_submission(root: Path, assignment: str, repeat: int) -> dict:
         bare.append(bare_execute(here / f"{assignment}.ipynb"))
         marginal.append((tk - t1) / (BATCH - 1))
         worker += [o.seconds for o in result.outcomes.values()]
+        flat_folder(root / f"plain{r}", [correct], BATCH, f"plain{r}-")
+        _, unguarded = timed_grade(
+            course, assignment, root / f"plain{r}", 1, root / f"out-p{r}", hardened=False
+        )
+        plain += [o.seconds for o in unguarded.outcomes.values()]
     phases, total, commits = breakdown(course, assignment, student, root / "breakdown", repeat)
     return {
         "bare": bare,
         "single": single,
         "marginal": marginal,
         "worker": worker,
+        "plain": plain,
         "phases": phases,
         "phases total": total,
         "sqlite commits": commits,
@@ -316,6 +342,7 @@ def print_report(assignment: str, n: int, one: dict, many: dict) -> None:
         ("python -m autograder grade, one submission", one["single"]),
         (f"grade, one more submission in a run (of {BATCH})", one["marginal"]),
         ("grade, the worker's time per submission", one["worker"]),
+        ("grade --plain (no repair, limits, guard), the same", one["plain"]),
     ]
     for label, values in rows:
         ratio = "" if values is one["bare"] else f"  {med(values) / bare:5.2f}x bare"

@@ -59,6 +59,7 @@ Activation = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np
 
 SHOW_ENTRIES = 3  # how many of the worst entries a message lists
 OWN_WORK_MESSAGE = "this part must be computed by your own code, not {module}"
+SWITCHED_OFF = "switched off the check that this part is your own work"
 
 
 # -- turning what a student returned into an array -------------------------------------------
@@ -623,8 +624,8 @@ def own_work(part: str | None = None, forbid: Sequence[str | ModuleType] = ()) -
 
     Limits: it sees only Python code run in this thread (not C extensions called directly); it
     does not see code that the student copied into the notebook, libraries that are not in
-    ``forbid``, results computed before the block, or a student who removes the hook on purpose.
-    Those are for a human grader to notice.
+    ``forbid``, or results computed before the block. A block that removes or replaces the hook
+    fails too. The rest is for a human grader to notice.
     """
     files = _Sources(forbid)
     used: list[tuple[str, str]] = []
@@ -644,8 +645,14 @@ def own_work(part: str | None = None, forbid: Sequence[str | ModuleType] = ()) -
     try:
         yield
     finally:
+        removed = bool(files) and sys.getprofile() is not hook
         if files:
             sys.setprofile(previous)
+    if removed:  # the block removed or replaced the hook: nothing it did can be vouched for
+        what = f"{part}: " if part else ""
+        raise AssertionError(
+            f"{what}your function {SWITCHED_OFF} (sys.setprofile), so this part earns no credit."
+        )
     if used:
         module, function = used[0]
         what = f"{part}: " if part else ""

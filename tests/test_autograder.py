@@ -199,7 +199,15 @@ def test_sample_class_scores_and_feedback(graded, assignment: str) -> None:
 
 def test_the_csv_has_the_columns_and_the_totals(graded) -> None:
     run = graded("ps1")
-    assert run.columns == ["student_id", *PS1_PARTS, "total", "max", "status", "message"]
+    assert run.columns == [
+        "student_id",
+        *PS1_PARTS,
+        "total",
+        "max",
+        "status",
+        "message",
+        "problems",
+    ]
     for student, row in run.rows.items():
         parts = sum(float(row[p]) for p in PS1_PARTS)
         assert float(row["total"]) == parts, student
@@ -264,9 +272,9 @@ def test_nbgrader_layout_is_graded(second_run: Run, course: Path) -> None:
 def test_a_broken_notebook_is_an_error_row_and_the_others_are_graded(second_run: Run) -> None:
     broken = second_run.rows["broken"]
     assert broken["status"] == "error"
-    assert "NotJSONError" in broken["message"]
+    assert "JSON" in broken["message"] and "ps1.ipynb" in broken["message"], broken
     assert broken["total"] == "" and broken["test_b_more"] == ""
-    assert "broken: ERROR NotJSONError" in second_run.stderr
+    assert "broken: ERROR ps1.ipynb is not valid JSON" in second_run.stderr
     assert "2 ok, 1 error" in second_run.stdout
     assert second_run.rows["correct"]["status"].startswith("ok")
     assert "broken" not in second_run.feedback

@@ -345,3 +345,21 @@ def test_check_tuple_accepts_results_of_different_shapes():
     check_tuple("affine_backward", (dA, dW, db), (dA, dW, db), ("dA_prev", "dW", "db"))
     with pytest.raises(AssertionError, match="dW from affine_backward"):
         check_tuple("affine_backward", (dA, dW.T.T * 2, db), (dA, dW, db), ("dA_prev", "dW", "db"))
+
+
+def test_own_work_fails_a_function_that_switches_the_check_off():
+    from course import graph as engine
+
+    def sneaky(a, b):
+        sys.setprofile(None)  # then the package does the work, unseen
+        v = engine.Value(a) * engine.Value(b)
+        v.backward()
+        return v.data
+
+    old = sys.getprofile()
+    text = message(checks.call_student, sneaky, 2.0, 3.0, part="part (b)", forbid=("course.graph",))
+    assert "switched off the check" in text and text.startswith("part (b)")
+    assert sys.getprofile() is old
+    # the same function without forbid is simply called
+    assert checks.call_student(sneaky, 2.0, 3.0) == 6.0
+    sys.setprofile(old)
