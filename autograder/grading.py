@@ -376,6 +376,9 @@ def grade_one(job: Job) -> Outcome:
                 outcome.error = str(exc).splitlines()[0][:300]
                 return outcome
         _seed(course, job)
+        # the kernel is killed once the last cell has run: it has nothing left to save, and
+        # a polite shutdown takes a third of a second per notebook
+        course.config.Execute.shutdown_kernel = "immediate"
         api = course.api()
         with _hardening(course, job):
             for attempt in range(2):  # a kernel can fail to start (a port taken): again

@@ -313,15 +313,8 @@ def _claim_uid() -> tuple[int, int] | None:
             continue
         except KeyError:
             pass
-        path = folder / f"uid-{uid}.lock"
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+        fd = _lock(folder / f"uid-{uid}.lock", create=True)
+        if fd is None:
             continue
         if uid in {p.uid for p in _processes().values()}:  # started meanwhile
             os.close(fd)
@@ -329,6 +322,21 @@ def _claim_uid() -> tuple[int, int] | None:
         os.set_inheritable(fd, True)
         return uid, fd
     return None
+
+
+def _lock(path: Path, create: bool) -> int | None:
+    """An open descriptor holding the exclusive lock of ``path``, or None if it is taken."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | (os.O_CREAT if create else 0)
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _reachable(uid: int, paths: list[tuple[str, int]]) -> list[str]:
@@ -576,14 +584,8 @@ def kill_leftovers(rounds: int = 50) -> int:
     killed: set[int] = set()
     _kill_rounds(lambda procs: _below(procs, os.getpid()), killed, rounds)
     for uid in uids:
-        try:
-            fd = os.open(LOCK_DIR / f"uid-{uid}.lock", os.O_RDONLY | os.O_NOFOLLOW)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
+        fd = _lock(LOCK_DIR / f"uid-{uid}.lock", create=False)
+        if fd is None:
             continue
         try:
             _kill_rounds(
