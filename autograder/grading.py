@@ -237,8 +237,10 @@ def _worker_init(log_folder: str, parallel: bool) -> None:
 
     It imports nbgrader at once (two seconds), while the parent prepares the template.
     """
+    from autograder.sandbox import become_subreaper, die_with_parent
+
     atexit.register(_exit_at_once)  # first: it runs after the handlers registered from here on
-    _die_with_parent()
+    die_with_parent()  # a worker dies with the run, and its kernel with it
     prepare_environment(parallel)
     log = os.open(
         os.path.join(log_folder, f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT, 0o644
@@ -248,25 +250,8 @@ def _worker_init(log_folder: str, parallel: bool) -> None:
     os.close(log)
     warnings.filterwarnings("ignore", module="sqlalchemy")
     _scratch_gradebooks_without_fsync(log_folder)
-    from autograder.sandbox import become_subreaper
-
     become_subreaper()  # a kernel's orphans come back to this worker, which ends them
     import nbgrader.apps  # noqa: F401
-
-
-def _die_with_parent() -> None:
-    """On Linux, this worker is killed when the grading run's process dies (Ctrl-C, kill -9),
-    and its kernel with it (the sandbox does the same for kernels): nothing grades on unseen."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PDEATHSIG
-    if os.getppid() != parent:  # the parent died before the call
-        os._exit(1)
 
 
 def _exit_at_once() -> None:
