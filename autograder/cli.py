@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 
+from autograder.box import IsolationError
 from autograder.coursedir import Course, CourseError, prepare_environment
 from autograder.submissions import LAYOUTS, SubmissionError
 
@@ -66,6 +67,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
         keep_scratch=args.keep_scratch,
         hardened=not args.plain,
         resume=args.resume,
+        allow_unisolated=args.allow_unisolated,
     )
     print(summary(result))
     if not result.outcomes and not result.kept:
@@ -90,7 +92,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_gradescope(args: argparse.Namespace) -> int:
     from autograder.gradescope import build_zip
 
-    path = build_zip(_course(args), args.assignment, args.out, args.hidden_visibility)
+    path = build_zip(
+        _course(args),
+        args.assignment,
+        args.out,
+        args.hidden_visibility,
+        args.score_visibility,
+    )
     print(f"Gradescope autograder for {args.assignment}: {path}")
     print("upload it as the assignment's autograder (Ubuntu base image, Python 3.10 or newer)")
     return 0
@@ -169,8 +177,14 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--plain",
         action="store_true",
-        help="grade exactly as 'nbgrader autograde' does: no repair of the notebooks, no limits "
-        "on the kernels, no guard (see autograder/SECURITY.md before using it)",
+        help="grade exactly as 'nbgrader autograde' does: no repair of the notebooks, no sandbox, "
+        "tests in the student's kernel (see autograder/SECURITY.md before using it)",
+    )
+    g.add_argument(
+        "--allow-unisolated",
+        action="store_true",
+        help="as root, grade even where kernels cannot be isolated at all (no bubblewrap, no "
+        "setpriv): student code then runs as root",
     )
     g.set_defaults(func=cmd_grade)
 
@@ -213,8 +227,15 @@ def parser() -> argparse.ArgumentParser:
         "--hidden-visibility",
         choices=("hidden", "after_due_date", "after_published", "visible"),
         default="after_due_date",
-        help="when students see the tests whose cells hold hidden tests (default: "
-        "after_due_date; the other tests are visible at once)",
+        help="when students see the verdicts of hidden checks and the points of the parts "
+        "that hold them (default: after_due_date; the visible checks' messages are shown at once)",
+    )
+    gs.add_argument(
+        "--score-visibility",
+        choices=("hidden", "after_due_date", "after_published", "visible"),
+        default="visible",
+        help="when students see the whole result with its total (results.json's top-level "
+        "visibility; default: visible)",
     )
     gs.set_defaults(func=cmd_gradescope)
 
@@ -228,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CourseError, SubmissionError) as exc:
+    except (CourseError, SubmissionError, IsolationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

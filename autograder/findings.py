@@ -1,10 +1,10 @@
 """What grading noticed about one submission, in plain words for the instructor's report.
 
-Every part of the hardened pipeline speaks through :class:`Finding`: the repair of the
-notebook's structure before nbgrader sees it (:mod:`autograder.integrity`), the kernel's limits
-and the execution (:mod:`autograder.sandbox`), and the guard inside the kernel
-(:mod:`autograder.guard`). A finding never changes a score by itself: the score follows from what
-the tests saw; a finding says *why* a part earned what it did, or what a human should look at.
+Every stage of hardened grading speaks through :class:`Finding`: the intake of the files
+(:mod:`autograder.intake`), the repair of the notebook's structure before nbgrader sees it
+(:mod:`autograder.integrity`), and the run in the box (:mod:`autograder.outputs`). A finding
+never changes a score by itself: the score follows from what the tests saw; a finding says *why*
+a part earned what it did, or what a human should look at.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from typing import Any
 #: The kinds of problem, in the order the report lists them, with a heading for each.
 KINDS = {
     "invalid": "invalid file",
+    "intake": "files beside the notebook",
     "tampering": "tampering with the notebook",
-    "monkeypatch": "changed what the tests rely on",
     "delegation": "used the reference implementation",
-    "file access": "reached for the course's files",
     "processes": "started processes",
     "timeout": "timeout",
     "memory": "memory limit",
@@ -69,17 +68,7 @@ def ordered(findings: list[Finding]) -> list[Finding]:
 
 # -- what an autograded notebook tells ------------------------------------------------------------
 
-OWN_WORK_WORDS = "must be computed by your own code"
-SWITCHED_OFF = "switched off the check that this part is your own work"  # course.checks
-
-
-@dataclass
-class Analysis:
-    """What the outputs of one autograded notebook say (see :func:`analyse`)."""
-
-    findings: list[Finding]
-    unguarded: list[str]  # test cells (grade ids) that ran without the guard's mark
-    guard_started: bool  # the first locked code cell carries the guard's mark
+FORBIDDEN = "ForbiddenModuleError"  # what autograder.box.STUB raises: a forbidden import
 
 
 def _nbgrader(cell: Any) -> dict:
@@ -90,97 +79,27 @@ def _where(cell: Any, number: int) -> str:
     return _nbgrader(cell).get("grade_id") or f"cell {number}"
 
 
-def analyse(nb: Any, guarded: bool) -> Analysis:
-    """Findings from the outputs of an autograded notebook (a ``NotebookNode``).
-
-    Reads the guard's outputs (``guard.MIME``), the failures the course's checks explain as
-    delegation to the package, and, with ``guarded``, which test cells ran without the guard.
-    """
-    from autograder.guard import MIME
-
-    findings: list[Finding] = []
-    unguarded: list[str] = []
-    started = not guarded
-    first_locked = True
+def delegation(nb: Any) -> list[Finding]:
+    """The cells of an autograded notebook that imported a module the assignment forbids (the
+    box replaces each by a stub that raises ``ForbiddenModuleError``, an ImportError that names
+    the rule), in the cell itself or in a function a test called."""
+    found: list[Finding] = []
     for number, cell in enumerate(nb.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
             continue
-        meta = _nbgrader(cell)
-        where = _where(cell, number)
-        marked = False
+        where = _nbgrader(cell).get("grade_id") or f"cell {number}"
         for out in cell.get("outputs", []):
-            data = out.get("data", {}) if out.get("output_type") == "display_data" else {}
-            if MIME in data:
-                payload = data[MIME] if isinstance(data[MIME], dict) else {}
-                marked = marked or payload.get("guard") == "on"
-                for f in payload.get("findings", []):
-                    if isinstance(f, dict) and f.get("kind") in KINDS and f.get("message"):
-                        findings.append(Finding(f["kind"], where, str(f["message"])[:300]))
-            if out.get("output_type") == "error" and SWITCHED_OFF in str(out.get("evalue", "")):
-                findings.append(
-                    Finding(
-                        "tampering",
-                        where,
-                        "the answer switched off the check that it is the student's own work",
-                    )
-                )
-            if out.get("output_type") == "error" and OWN_WORK_WORDS in str(out.get("evalue", "")):
-                findings.append(
+            evalue = str(out.get("evalue", ""))
+            if out.get("output_type") == "error" and out.get("ename") == FORBIDDEN:
+                found.append(
                     Finding(
                         "delegation",
                         where,
-                        "the answer let the course package compute the part graded here "
-                        f"({str(out.get('evalue', '')).split('. ')[0][:160]})",
+                        "the answer imports a reference implementation the assignment forbids "
+                        f"({evalue.split(':')[0][:120]})",
                     )
                 )
-        if meta.get("locked") and first_locked:
-            first_locked = False
-            started = started or marked
-        if guarded and meta.get("grade") and cell.get("execution_count") and not marked:
-            unguarded.append(meta.get("grade_id", where))
-    return Analysis(findings, unguarded, started)
-
-
-def without_guard_outputs(nb: Any) -> Any:
-    """``nb`` without the guard's machine-readable outputs (their plain words stay)."""
-    from autograder.guard import MIME
-
-    for cell in nb.get("cells", []):
-        kept = []
-        for out in cell.get("outputs", []):
-            data = out.get("data")
-            if isinstance(data, dict) and MIME in data:
-                del data[MIME]
-                if not data:
-                    continue
-                out.get("metadata", {}).pop(MIME, None)
-            kept.append(out)
-        if "outputs" in cell:
-            cell["outputs"] = kept
-    return nb
-
-
-def guard_settings(
-    references: list[Any], cwd: str, deny: list[str], support: list[str]
-) -> dict[str, Any]:
-    """The guard's settings (see :func:`autograder.guard.install`) for one submission.
-
-    ``references``: the instructor's notebooks of the assignment (their locked code cells are
-    the trusted cells, the graded ones among them the tests); ``cwd``: the folder the kernel
-    runs in (always allowed); ``deny``: the protected files and folders.
-    """
-    from autograder.guard import cell_hash
-
-    tests, trusted = [], []
-    for nb in references:
-        for cell in nb.get("cells", []):
-            meta = _nbgrader(cell)
-            if cell.get("cell_type") != "code" or not meta.get("locked"):
-                continue
-            source = cell.get("source", "")
-            source = "".join(source) if isinstance(source, list) else source
-            (tests if meta.get("grade") else trusted).append(cell_hash(source))
-    return {"tests": tests, "trusted": trusted, "deny": deny, "allow": [cwd], "support": support}
+    return found
 
 
 def save(findings: list[Finding], path: Any) -> None:
@@ -199,8 +118,8 @@ def load(path: Any) -> list[Finding]:
     if not p.is_file():
         return []
     try:
-        return [Finding.from_dict(d) for d in json.loads(p.read_text())]
-    except (ValueError, KeyError, TypeError):
+        return [Finding.from_dict(d) for d in json.loads(p.read_text()) if d.get("kind") in KINDS]
+    except (ValueError, KeyError, TypeError, AttributeError):
         return [Finding("invalid", p.name, "the file of findings could not be read")]
 
 

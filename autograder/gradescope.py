@@ -48,10 +48,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder's image.
 set -euo pipefail
-if ! python3 -m venv --help >/dev/null 2>&1; then
-    apt-get update
-    apt-get install -y python3 python3-venv python3-pip
-fi
+apt-get update
+# bubblewrap: each student's kernel runs in an OS sandbox where the container allows one (the
+# grading falls back to a separate unprivileged user where it does not; results.json says which)
+apt-get install -y python3 python3-venv python3-pip bubblewrap util-linux
 python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
 /autograder/venv/bin/python -m pip install /autograder/source/project
@@ -76,12 +76,18 @@ def build_zip(
     assignment: str,
     out: str | Path | None = None,
     hidden_visibility: str = "after_due_date",
+    score_visibility: str = "visible",
 ) -> Path:
-    """Write the autograder zip of a released ``assignment`` of ``course``; return its path."""
+    """Write the autograder zip of a released ``assignment`` of ``course``; return its path.
+
+    ``hidden_visibility``: when students see the verdicts of the hidden checks;
+    ``score_visibility``: when they see the whole result, total included (the visible checks'
+    tests stay visible at once)."""
     from autograder.grading import make_template
 
-    if hidden_visibility not in VISIBILITY:
-        raise ValueError(f"visibility must be one of {', '.join(VISIBILITY)}")
+    for value in (hidden_visibility, score_visibility):
+        if value not in VISIBILITY:
+            raise ValueError(f"visibility must be one of {', '.join(VISIBILITY)}, not {value!r}")
     prepare_environment()
     course.notebooks(assignment)  # says so when the assignment is not released
     out = Path(out) if out else course.root / "gradescope" / f"{assignment}.zip"
@@ -98,7 +104,14 @@ def build_zip(
         (stage / "setup.sh").write_text(SETUP_SH)
         (stage / "run_autograder").write_text(RUN_AUTOGRADER.format(assignment=assignment))
         (stage / "gradescope.json").write_text(
-            json.dumps({"assignment": assignment, "hidden_visibility": hidden_visibility}) + "\n"
+            json.dumps(
+                {
+                    "assignment": assignment,
+                    "hidden_visibility": hidden_visibility,
+                    "score_visibility": score_visibility,
+                }
+            )
+            + "\n"
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -124,6 +137,27 @@ def _hidden_cells(course: Course, assignment: str) -> set[str]:
             if meta.get("grade") and "BEGIN HIDDEN TESTS" in source:
                 found.add(meta["grade_id"])
     return found
+
+
+def _verdicts(course: Course, assignment: str) -> dict[str, dict]:
+    """``grade_id`` (and ``notebook:grade_id``) -> the visible and hidden checks' verdicts the
+    run kept (``verdicts.json`` beside the autograded notebooks; see autograder.run)."""
+    from autograder.grading import VERDICTS_FILE
+
+    path = course.path("autograded", STUDENT, assignment) / VERDICTS_FILE
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    out: dict[str, dict] = {}
+    for notebook, cells in data.items() if isinstance(data, dict) else []:
+        for grade_id, verdict in cells.items() if isinstance(cells, dict) else []:
+            out[grade_id] = out[f"{notebook}:{grade_id}"] = verdict
+    return out
+
+
+def _clean(text: str) -> str:
+    return ANSI.sub("", text).strip()
 
 
 def _cell_outputs(path: Path) -> dict[str, tuple[str, str]]:
@@ -174,6 +208,8 @@ def results(course: Course, assignment: str, result, settings: dict) -> dict:
             outputs[grade_id] = outputs[f"{nb}:{grade_id}"] = text
     row = result.table.row(STUDENT)
     hidden = _hidden_cells(course, assignment)
+    verdicts = _verdicts(course, assignment)
+    later = settings.get("hidden_visibility", "after_due_date")
     tests, manual = [], []
     for k, column in enumerate(result.table.columns, start=1):
         grade_id = column.split(":")[-1]
@@ -183,27 +219,57 @@ def results(course: Course, assignment: str, result, settings: dict) -> dict:
             continue
         maximum = result.table.max_points[column]
         title, text = outputs.get(column, ("", ""))
+        name = f"{grade_id}: {title}" if title else grade_id
+        status = "passed" if score >= maximum else "failed"
+        split = verdicts.get(column) or verdicts.get(grade_id) or {}
+        if grade_id in hidden and "visible" in split and "hidden" in split:
+            # the visible checks' messages at once; the hidden ones, with the points, later
+            tests.append(
+                {
+                    "name": f"{name} (visible checks)",
+                    "number": f"{k}.1",
+                    "status": "passed" if split["visible"].get("passed") else "failed",
+                    "output": _clean(str(split["visible"].get("output", ""))),
+                    "visibility": "visible",
+                }
+            )
+            more = str(split["hidden"].get("output", ""))
+            if not split["hidden"].get("ran", True):
+                more = "Not run: the visible checks of this part failed first."
+            elif not more.strip():
+                more = "All checks of this part pass." if status == "passed" else more
+            tests.append(
+                {
+                    "name": f"{name} (all checks)",
+                    "number": f"{k}.2",
+                    "score": score,
+                    "max_score": maximum,
+                    "status": status,
+                    "output": _clean(more),
+                    "visibility": later,
+                }
+            )
+            continue
         tests.append(
             {
-                "name": f"{grade_id}: {title}" if title else grade_id,
+                "name": name,
                 "number": str(k),
                 "score": score,
                 "max_score": maximum,
-                "status": "passed" if score >= maximum else "failed",
+                "status": status,
                 "output": text,
-                "visibility": (
-                    settings.get("hidden_visibility", "after_due_date")
-                    if grade_id in hidden
-                    else "visible"
-                ),
+                "visibility": later if grade_id in hidden else "visible",
             }
         )
-    auto = sum(t["score"] for t in tests)
-    lines = [f"Autograded: {auto:g} / {sum(t['max_score'] for t in tests):g} points."]
+    auto = sum(t.get("score", 0.0) for t in tests)
+    lines = [f"Autograded: {auto:g} / {sum(t.get('max_score', 0.0) for t in tests):g} points."]
     if manual:
         lines.append(f"Graded by hand later: {', '.join(manual)}.")
     if hidden:
-        lines.append("Some tests stay hidden until the due date: they run more cases.")
+        lines.append(
+            "Each part's visible checks are shown at once; its hidden checks, which run more "
+            "cases, and the points are shown later."
+        )
     if outcome.findings:
         lines.append("Noticed while grading (see autograder/SECURITY.md):")
         lines += [f"- {f}" for f in outcome.findings]
@@ -213,7 +279,12 @@ def results(course: Course, assignment: str, result, settings: dict) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-    }
+        "extra_data": {"isolation": result.isolation},
+    } | (
+        {"visibility": settings["score_visibility"]}
+        if settings.get("score_visibility", "visible") != "visible"
+        else {}
+    )
 
 
 def run_autograder(course: Course, assignment: str) -> int:
@@ -255,5 +326,6 @@ def run_autograder(course: Course, assignment: str) -> int:
     target.write_text(json.dumps(data, indent=2) + "\n")
     print(data["output"])
     for t in data["tests"]:
-        print(f"  {t['name']}: {t['score']:g}/{t['max_score']:g}")
+        points = f"{t['score']:g}/{t['max_score']:g}" if "score" in t else t["status"]
+        print(f"  {t['name']}: {points}")
     return 0

@@ -35,7 +35,6 @@ import time
 import traceback
 import warnings
 from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import as_completed as completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -68,8 +67,10 @@ class Job:
     workdir: str  # the worker's scratch course for this student (created by the worker)
     earlier: Earlier | None = None
     notebooks: list[str] = field(default_factory=list)  # the assignment's notebooks
-    protected: list[str] = field(default_factory=list)  # paths student code may not reach
-    hardened: bool = True  # repair the notebook, run the kernel sandboxed and guarded
+    hardened: bool = True  # repair the notebook, run the kernel in its box, tests in the grader
+    isolation: str = "bubblewrap"  # how the box is made (autograder.box.Isolation.kind)
+    view: dict[str, str] = field(default_factory=dict)  # what the box sees of installed code
+    boxes: str = ""  # the folder of the run's boxes
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Result:
     jobs: int
     layout: str
     kept: list[str] = field(default_factory=list)  # graded before and unchanged (``resume``)
+    isolation: str = ""  # how the kernels were isolated, in plain words
 
     @property
     def errors(self) -> dict[str, Outcome]:
@@ -237,10 +239,9 @@ def _worker_init(log_folder: str, parallel: bool) -> None:
 
     It imports nbgrader at once (two seconds), while the parent prepares the template.
     """
-    from autograder.sandbox import become_subreaper, die_with_parent
-
     atexit.register(_exit_at_once)  # first: it runs after the handlers registered from here on
-    die_with_parent()  # a worker dies with the run, and its kernel with it
+    _die_with_parent()  # a worker dies with the run, and its kernel with it
+    _bound_memory()
     prepare_environment(parallel)
     log = os.open(
         os.path.join(log_folder, f"worker-{os.getpid()}.log"), os.O_WRONLY | os.O_CREAT, 0o644
@@ -250,18 +251,68 @@ def _worker_init(log_folder: str, parallel: bool) -> None:
     os.close(log)
     warnings.filterwarnings("ignore", module="sqlalchemy")
     _scratch_gradebooks_without_fsync(log_folder)
-    become_subreaper()  # a kernel's orphans come back to this worker, which ends them
     import nbgrader.apps  # noqa: F401
+
+
+#: the address space a grading worker may use (MiB): bounds what a flood of output can cost it
+WORKER_MEMORY_MB = 3072
+
+
+def _bound_memory() -> None:
+    """Bound this worker's memory (its soft limit only: the box of its kernel sets its own)."""
+    try:
+        import resource
+    except ImportError:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = WORKER_MEMORY_MB * 1024 * 1024
+    if hard == resource.RLIM_INFINITY or hard > want:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+
+
+def _die_with_parent() -> None:
+    """Have this process killed when its parent dies (Linux); if the parent is already gone,
+    leave at once, so that nothing grades on unseen after a Ctrl-C or a kill -9 of the run."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+_SLOT: list = []  # the worker's user id for its boxes (autograder.box.Slot), made on first use
+#: a kernel this worker started ahead, in a box of its own, for its next student:
+#: ``(plan, box, kernel manager)``; started while the current student's feedback is made
+_AHEAD: list = []
+_BOXES = [0]  # how many boxes this worker made (their cgroups are named after it)
+
+
+def _slot():
+    from autograder.box import Slot
+
+    if not _SLOT:
+        _SLOT.append(Slot())
+    return _SLOT[0]
 
 
 def _exit_at_once() -> None:
     """A worker's last act: leave without tearing the interpreter down (half a second).
+
+    The kernel started ahead for a next student that never came is stopped first.
 
     Freeing the modules nbgrader imports takes 0.4 to 0.7 s, and the parent waits for it at the
     end of every run. multiprocessing's own pool work is done by then (``_bootstrap`` has
     returned), the kernels are shut down and the gradebooks committed; what is left is what
     multiprocessing itself skips in a forked child, which ends with ``os._exit`` too.
     """
+    with contextlib.suppress(Exception):
+        _drop_ahead()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
@@ -340,33 +391,44 @@ def _reason(result: dict) -> str:
     return (errors[0] if errors else "nbgrader failed")[:300]
 
 
+#: the test suite sets this to a student id to make the worker grading that student die
+DIE_FOR = "AUTOGRADER_TEST_WORKER_DIES_FOR"
+
+
 def grade_one(job: Job) -> Outcome:
-    """Autograde one student's submission and make the feedback, in a scratch course."""
+    """Autograde one student's submission and make the feedback, in a scratch course.
+
+    The same stages for every run, in order: intake (only the notebooks, :mod:`autograder.intake`),
+    repair (the assignment's structure, :mod:`autograder.integrity`), run (nbgrader's autograde;
+    hardened: the student's cells in a boxed kernel and the tests in this process,
+    :mod:`autograder.run`; plain: nbgrader's own ``Execute``), record (nbgrader's
+    ``SaveAutoGrades``), findings, feedback. A plain run (``--plain``, trusted code) skips the
+    repair and has no box; everything else is the same.
+    """
+    from autograder.intake import take
+
     start = time.perf_counter()
-    work = Path(job.workdir)
+    if os.environ.get(DIE_FOR) == job.student:  # the test suite's fault: a worker that dies
+        os._exit(70)
     outcome = Outcome(job.student, job.workdir, graded=False)
     course = None
+    box = ahead = None
     try:
-        shutil.copytree(job.template, work)
-        course = Course(work, db_url=_sqlite(work))
+        shutil.copytree(job.template, Path(job.workdir))
+        course = Course(job.workdir, db_url=_sqlite(job.workdir))
         submitted = course.path("submitted", job.student, job.assignment)
-        shutil.copytree(job.submitted, submitted)
-        if job.hardened:
-            from autograder.integrity import InvalidSubmission
-
-            try:
-                outcome.findings += _repair(course, job, submitted)
-            except InvalidSubmission as exc:
-                outcome.findings.append(exc.finding)
-                outcome.error = str(exc).splitlines()[0][:300]
-                return outcome
+        outcome.findings += take(Path(job.submitted), submitted, job.notebooks)
+        if job.hardened and not _repaired(course, job, submitted, outcome):
+            return outcome
         _seed(course, job)
         # the kernel is killed once the last cell has run: it has nothing left to save, and
         # a polite shutdown takes a third of a second per notebook
         course.config.Execute.shutdown_kernel = "immediate"
+        if job.hardened:
+            box, ahead = _take_box(course, job)
         api = course.api()
-        with _hardening(course, job):
-            for attempt in range(2):  # a kernel can fail to start (a port taken): again
+        with _running(course, job, box, ahead):
+            for attempt in range(2):  # a kernel can fail to start: once more
                 result = api.autograde(job.assignment, job.student, force=True, create=True)
                 text = (result.get("log") or "") + (result.get("error") or "")
                 retry = any(k in text for k in KERNEL_START_FAILURES)
@@ -376,10 +438,10 @@ def grade_one(job: Job) -> Outcome:
         if not result["success"]:
             outcome.error = _reason(result)
             return outcome
-        if job.hardened:
-            _inspect(course, job, outcome)
-            if outcome.error:
-                return outcome
+        outcome.findings += _run_findings(course, job)
+        _save_verdicts(course, job)
+        if box is not None:
+            _start_ahead(course, job)  # the next student's kernel starts while feedback is made
         outcome.graded = True
         feedback = api.generate_feedback(job.assignment, job.student, force=True)
         outcome.log += (feedback.get("log") or "") + (feedback.get("error") or "")
@@ -390,26 +452,224 @@ def grade_one(job: Job) -> Outcome:
         outcome.log += traceback.format_exc()
     finally:
         outcome.seconds = time.perf_counter() - start
-        if job.hardened:
-            outcome.findings = ordered(outcome.findings)
-            from autograder.sandbox import kill_leftovers
-
-            killed = kill_leftovers()
-            if killed:
-                outcome.findings.append(
-                    Finding("processes", "", f"{killed} processes left behind were stopped")
-                )
-            with contextlib.suppress(OSError):
-                where = course.path("autograded", job.student, job.assignment) if course else None
-                if where is not None and outcome.findings:  # also for a file nbgrader refused
-                    where.mkdir(parents=True, exist_ok=True)
-                if where is not None and where.is_dir():
-                    from autograder.findings import save
-
-                    save(outcome.findings, where / FINDINGS_FILE)
-                    if outcome.graded:
-                        (where / DIGEST_FILE).write_text(submission_digest(Path(job.submitted)))
+        if box is not None:
+            outcome.findings += _clear_box(box, ahead)
+        _keep_results(course, job, outcome)
     return outcome
+
+
+def _repaired(course: Course, job: Job, submitted: Path, outcome: Outcome) -> bool:
+    """The repair stage: False (and the outcome says why) for a file that is no notebook of
+    this assignment."""
+    from autograder.integrity import InvalidSubmission
+
+    try:
+        outcome.findings += _repair(course, job, submitted)
+    except InvalidSubmission as exc:
+        outcome.findings.append(exc.finding)
+        outcome.error = str(exc).splitlines()[0][:300]
+        return False
+    return True
+
+
+def _clear_box(box, ahead) -> list[Finding]:
+    """End whatever the student's box still runs; what that says."""
+    if ahead is not None:  # started ahead, and not used (the run stopped before its kernel)
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            if ahead.has_kernel:
+                run_sync(ahead.shutdown_kernel)(now=True)
+    box.close()
+    # a box of its own process namespace leaves nothing behind once its kernel is gone;
+    # without one, whatever runs as the box's user id is a leftover of this student
+    killed = _slot().kill_all() if not box.isolation.sandboxed else 0
+    _close_box(box)
+    if killed:
+        return [Finding("processes", "", f"{killed} processes left behind were stopped")]
+    return []
+
+
+def _keep_results(course: Course | None, job: Job, outcome: Outcome) -> None:
+    """Beside the autograded notebooks: the findings, and the digest of the submission they
+    are for (``resume``)."""
+    from autograder.findings import save
+
+    outcome.findings = ordered(outcome.findings)
+    if course is None:
+        return
+    where = course.path("autograded", job.student, job.assignment)
+    with contextlib.suppress(OSError):
+        if outcome.findings:  # also for a file nbgrader refused
+            where.mkdir(parents=True, exist_ok=True)
+            save(outcome.findings, where / FINDINGS_FILE)
+        if outcome.graded and where.is_dir():
+            (where / DIGEST_FILE).write_text(submission_digest(Path(job.submitted)))
+
+
+def _box(course: Course, job: Job):
+    """The box of this student's kernel (see autograder.box), in the run's folder of boxes."""
+    from autograder import box as boxes
+
+    settings = course.config.get("BoxedExecute", {})
+    limits = boxes.Limits(
+        **{k: int(settings[k]) for k in boxes.LIMIT_NAMES if k in settings},
+    )
+    isolation = boxes.detect()
+    if isolation.kind != job.isolation:
+        raise boxes.IsolationError(
+            f"this worker can isolate kernels as {isolation.kind!r}, the run planned "
+            f"{job.isolation!r}"
+        )
+    slot = _slot() if isolation.kind != "none" else None
+    uid = slot.uid if slot is not None else os.getuid()
+    _BOXES[0] += 1
+    folder = Path(job.boxes) / f"{os.getpid()}-{_BOXES[0]}"
+    threads = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    env = {k: os.environ.get(k, "") for k in threads}  # unset with --jobs 1
+    box = boxes.Box(
+        home=folder / "home",
+        sockets=folder / "s",
+        isolation=isolation,
+        limits=limits,
+        uid=uid,
+        view=job.view,
+        env={k: v for k, v in env.items() if v},
+        cgroup=boxes.Cgroup(f"w{os.getpid()}-{_BOXES[0]}", limits) if isolation.root else None,
+    )
+    box.prepare()
+    source = course.source(job.assignment)
+    for path in sorted(source.iterdir()):
+        if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
+            shutil.copy2(path, box.work / path.name)
+    if os.geteuid() == 0 and uid != 0:
+        for path in box.work.iterdir():
+            os.lchown(path, uid, uid)
+    return box
+
+
+def _plan(job: Job) -> tuple:
+    """What makes two students' boxes interchangeable (the same run, the same settings)."""
+    return (job.assignment, job.template, job.boxes, job.isolation, tuple(sorted(job.view.items())))
+
+
+def _take_box(course: Course, job: Job):
+    """The box for this student: the one started ahead, if it fits, with its kernel manager."""
+    if _AHEAD and _AHEAD[0][0] == _plan(job):
+        _, box, km = _AHEAD.pop()
+        return box, km
+    _drop_ahead()
+    return _box(course, job), None
+
+
+def _start_ahead(course: Course, job: Job) -> None:
+    """Start a kernel for this worker's next student now, in a fresh box (bubblewrap only: its
+    process namespace keeps it apart from the current student's)."""
+    from jupyter_core.utils import run_sync
+
+    from autograder.box import kernel_manager
+
+    if job.isolation != "bubblewrap" or _AHEAD:
+        return
+    box = None
+    try:
+        box = _box(course, job)
+        km = kernel_manager(box)
+        run_sync(km.start_kernel)()
+    except Exception:  # the next student starts a kernel the usual way
+        if box is not None:
+            _close_box(box)
+        return
+    _AHEAD.append((_plan(job), box, km))
+
+
+def _drop_ahead() -> None:
+    while _AHEAD:
+        _, box, km = _AHEAD.pop()
+        from jupyter_core.utils import run_sync
+
+        with contextlib.suppress(Exception):
+            run_sync(km.shutdown_kernel)(now=True)
+        _close_box(box)
+
+
+def _close_box(box) -> None:
+    box.close()
+    shutil.rmtree(box.home, ignore_errors=True)
+    shutil.rmtree(box.sockets, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _running(course: Course, job: Job, box, ahead=None):
+    """While nbgrader autogrades: plain, or the kernel in ``box`` and the tests here."""
+    if box is None:
+        yield
+        return
+    from autograder.run import boxed
+
+    configure(course.config)
+    with boxed(box, course.source(job.assignment), ahead):
+        yield
+
+
+def configure(config) -> None:
+    """In nbgrader's configuration ``config``: ``BoxedExecute`` replaces ``Execute``, and
+    ``LimitOutputSize`` follows ``LimitOutput``."""
+    from nbgrader.converters.autograde import Autograde
+
+    current = config.Autograde.get("autograde_preprocessors") or list(
+        Autograde.autograde_preprocessors.default()
+    )
+    names = [p if isinstance(p, str) else f"{p.__module__}.{p.__qualname__}" for p in current]
+    out: list[str] = []
+    for name in names:
+        short = name.rsplit(".", 1)[-1]
+        if short in ("Execute", "BoxedExecute"):
+            out.append("autograder.run.BoxedExecute")
+        elif short != "LimitOutputSize":
+            out.append(name)
+        if short == "LimitOutput":
+            out.append("autograder.outputs.LimitOutputSize")
+    if "autograder.outputs.LimitOutputSize" not in out:
+        out.append("autograder.outputs.LimitOutputSize")
+    config.Autograde.autograde_preprocessors = out
+    # the grading kernel's settings also apply to the box (nbgrader reads Execute's)
+    for key in ("timeout", "interrupt_on_timeout", "startup_timeout", "shutdown_kernel"):
+        if key in config.get("Execute", {}):
+            setattr(config.BoxedExecute, key, config.Execute[key])
+
+
+VERDICTS_FILE = "verdicts.json"  # the visible and hidden checks' verdicts of each test cell
+
+
+def _save_verdicts(course: Course, job: Job) -> None:
+    """Keep the tests' verdicts (autograder.run.VERDICTS) beside the autograded notebooks."""
+    import json
+
+    if not job.hardened:
+        return
+    from autograder.run import VERDICTS
+
+    folder = course.path("autograded", job.student, job.assignment)
+    if folder.is_dir():
+        (folder / VERDICTS_FILE).write_text(json.dumps(VERDICTS, indent=1) + "\n")
+
+
+def _run_findings(course: Course, job: Job) -> list[Finding]:
+    """What the run left in the autograded notebooks (timeouts, crashes, cut outputs)."""
+    import nbformat
+
+    from autograder.findings import delegation
+    from autograder.outputs import findings_from_outputs
+
+    folder = course.path("autograded", job.student, job.assignment)
+    found: list[Finding] = []
+    for name in job.notebooks:
+        path = folder / f"{name}.ipynb"
+        if path.is_file():
+            nb = nbformat.read(path, as_version=4)
+            found += findings_from_outputs(nb) + delegation(nb)
+    return found
 
 
 FINDINGS_FILE = "findings.json"
@@ -447,33 +707,6 @@ def _graded_before(course: Course, assignment: str, student: str, submitted: Pat
         ) and bool(sub.notebooks)
 
 
-#: run in every grading kernel before the notebook's first cell
-GUARD_STARTUP = "import autograder.guard as _g; _g.install(); del _g"
-
-
-def protected_paths(course: Course) -> list[str]:
-    """What student code may not reach in the instructor's course: the sources (hidden tests),
-    the gradebook, every student's submission, autograded notebook and feedback, the release,
-    the grades and the configuration. The rest (the ``course`` package, for one) stays readable.
-    """
-    cd = course.coursedir
-    folders = [
-        cd.source_directory,
-        cd.release_directory,
-        cd.submitted_directory,
-        cd.autograded_directory,
-        cd.feedback_directory,
-        "grades",
-        CONFIG_FILE,
-        ".nbgrader.log",
-        ".autograder.lock",
-    ]
-    out = [str((course.root / f).resolve()) for f in folders]
-    if course.db_url.startswith("sqlite:///"):
-        out.append(str(Path(course.db_url[len("sqlite:///") :]).resolve()))
-    return out
-
-
 def _repair(course: Course, job: Job, submitted: Path) -> list[Finding]:
     """Put the submission's cells back in the assignment's structure (see autograder.integrity),
     and point at code a human should look at."""
@@ -487,81 +720,6 @@ def _repair(course: Course, job: Job, submitted: Path) -> list[Finding]:
     for name in job.notebooks:
         found += suspicious_code(nbformat.read(submitted / f"{name}.ipynb", as_version=4))
     return found
-
-
-@contextlib.contextmanager
-def _hardening(course: Course, job: Job):
-    """While nbgrader autogrades: the kernel runs sandboxed, with the guard started first."""
-    if not job.hardened:
-        yield
-        return
-    import json
-
-    import nbformat
-
-    from autograder import guard, sandbox
-    from autograder.findings import guard_settings
-
-    source = course.source(job.assignment)
-    references = [nbformat.read(source / f"{nb}.ipynb", as_version=4) for nb in job.notebooks]
-    support = sorted(p.stem for p in source.glob("*.py") if p.stem.isidentifier())
-    cwd = course.path("autograded", job.student, job.assignment)
-    scratch = Path(job.workdir).resolve().parent.parent  # every student's scratch course
-    settings = guard_settings(
-        references, str(cwd.resolve()), [*job.protected, str(scratch)], support
-    )
-    sandbox.configure(course.config, startup=GUARD_STARTUP)
-    os.environ[guard.ENV] = json.dumps(settings)
-    try:
-        yield
-    finally:
-        os.environ.pop(guard.ENV, None)
-
-
-def _inspect(course: Course, job: Job, outcome: Outcome) -> None:
-    """After autograde: read what the guard and the sandbox left in the autograded notebooks.
-
-    A test cell that ran without the guard's mark earns nothing; a kernel in which the guard did
-    not start at all is an error of the grader, not of the student (the row says so).
-    """
-    import nbformat
-
-    from autograder.findings import analyse, without_guard_outputs
-    from autograder.sandbox import findings_from_outputs
-
-    folder = course.path("autograded", job.student, job.assignment)
-    zeroed: list[tuple[str, str]] = []
-    for name in job.notebooks:
-        path = folder / f"{name}.ipynb"
-        if not path.is_file():
-            continue
-        nb = nbformat.read(path, as_version=4)
-        found = analyse(nb, guarded=True)
-        outcome.findings += found.findings + findings_from_outputs(nb)
-        nbformat.write(without_guard_outputs(nb), path)  # read; the feedback shows the words
-        if not found.guard_started and not any(f.kind == "crash" for f in outcome.findings):
-            outcome.error = (
-                f"the autograder's guard did not start in the kernel of {name}.ipynb "
-                "(see the log); grade this submission again"
-            )
-            return
-        for grade_id in found.unguarded:
-            zeroed.append((name, grade_id))
-            outcome.findings.append(
-                Finding(
-                    "tampering",
-                    grade_id,
-                    "this test ran with the autograder's guard switched off by the notebook's "
-                    "code; it earns nothing",
-                )
-            )
-    if zeroed:
-        with course.gradebook() as gb:
-            for name, grade_id in zeroed:
-                grade = gb.find_grade(grade_id, name, job.assignment, job.student)
-                if grade.auto_score:
-                    grade.auto_score = 0.0
-            gb.db.commit()
 
 
 # -- the parent: merging -------------------------------------------------------------------------
@@ -665,6 +823,7 @@ def grade(
     keep_scratch: bool = False,
     hardened: bool = True,
     resume: bool = False,
+    allow_unisolated: bool = False,
 ) -> Result:
     """Grade every submission of ``assignment`` in ``folder`` (see the module's documentation).
 
@@ -675,12 +834,24 @@ def grade(
     plain ``nbgrader autograde``. With ``resume``, a student whose submission was graded by an
     earlier run and has not changed since is kept as graded (a run that was interrupted is
     finished by running it again with ``resume``).
+
+    Hardened grading as root refuses to run student code without isolation
+    (:class:`autograder.box.IsolationError`) unless ``allow_unisolated``.
     """
+    from autograder import box as boxes
+
     start = time.perf_counter()
+    isolation = boxes.detect()
+    if hardened and isolation.kind == "none" and isolation.root and not allow_unisolated:
+        raise boxes.IsolationError(
+            "refusing to grade as root with no isolation at all: "
+            f"{isolation.detail}. Install bubblewrap, or pass --allow-unisolated to grade anyway"
+        )
     jobs = max(1, jobs or os.cpu_count() or 1)
     out = Path(out) if out is not None else course.root / "grades" / assignment
     prepare_environment(parallel=jobs > 1)
     scratch = Path(tempfile.mkdtemp(prefix=f"autograder-{assignment}-"))
+    scratch.chmod(0o711)  # the boxes' folders below it are each their user's; the rest is 0700
     workers = None
     try:
         with course.lock():
@@ -696,8 +867,10 @@ def grade(
             notebooks = course.notebooks(assignment)
             found = submissions.find(folder, assignment, notebooks, layout, regex)
             template = make_template(course, assignment, scratch / "template")
+            template.chmod(0o700)  # the hidden tests: no box's user may enter
+            (scratch / "students").mkdir(mode=0o700, exist_ok=True)
             earlier = earlier_grades(course, assignment)
-            protected = protected_paths(course)
+            view = plan_boxes(course, assignment, scratch) if hardened else {}
             todo = []
             kept: list[str] = []
             for sub in found.submissions:
@@ -716,8 +889,10 @@ def grade(
                         str(scratch / "students" / sub.student),
                         earlier.get(sub.student),
                         notebooks,
-                        protected,
                         hardened,
+                        isolation.kind,
+                        view,
+                        str(boxes_of(scratch)),
                     )
                 )
             outcomes = _run(course, todo, workers, progress) if todo else {}
@@ -735,6 +910,7 @@ def grade(
             seconds=0.0,
             jobs=jobs,
             layout=found.layout,
+            isolation=isolation.summary if hardened else "none (--plain: nbgrader's own run)",
         )
         _write_outputs(course, result, notebooks)
         result.seconds = time.perf_counter() - start
@@ -743,11 +919,60 @@ def grade(
         if workers is not None:
             workers.close()
         if not keep_scratch:
+            if boxes_of(scratch) != scratch / BOXES:
+                shutil.rmtree(boxes_of(scratch), ignore_errors=True)
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+BOXES = "boxes"  # the folder of a run's boxes, in its scratch folder
+#: a kernel's sockets are files in its box's folder, and a socket's path may be 107 bytes at
+#: most: below a longer scratch folder, the boxes go to a short folder of the system's own
+SHORT_ENOUGH = 48
+
+
+def boxes_folder(scratch: Path) -> Path:
+    """Where a run's boxes go: ``scratch/boxes``, or a short folder in ``/tmp`` when that path is
+    too long for the kernels' sockets (the run removes it with its scratch folder)."""
+    folder = scratch / BOXES
+    if len(str(folder)) > SHORT_ENOUGH and os.path.isdir("/tmp"):
+        short = Path(tempfile.mkdtemp(prefix="bg-", dir="/tmp"))
+        (scratch / "boxes.where").write_text(str(short))
+        return short
+    return folder
+
+
+def boxes_of(scratch: Path) -> Path:
+    where = scratch / "boxes.where"
+    return Path(where.read_text()) if where.is_file() else scratch / BOXES
+
+
+def plan_boxes(course: Course, assignment: str, scratch: Path) -> dict[str, str]:
+    """Make the run's folder of boxes, and the view of installed code its boxes share (the
+    ``course`` package without what the assignment forbids: :func:`autograder.box.make_view`)."""
+    from autograder import box as boxes
+
+    folder = boxes_folder(scratch)
+    folder.mkdir(mode=0o711, exist_ok=True)
+    folder.chmod(0o711)
+    boxes.Cgroup.sweep()
+    if boxes.detect().kind != "bubblewrap":
+        return {}
+    source = course.source(assignment)
+    forbidden = boxes.declared_forbidden(sorted(source.glob("*.py")))
+    return boxes.make_view(scratch / "view", assignment, forbidden)
+
+
 def _run(course: Course, todo: list[Job], workers: Workers, progress: bool) -> dict[str, Outcome]:
-    """Grade the jobs on the workers and merge each result into the course as it arrives."""
+    """Grade the jobs on the workers and merge each result into the course as it arrives.
+
+    A worker process that dies takes its pool down, so only a few jobs are handed out at a time
+    (one more than there are workers): when the pool breaks, the jobs it held are the suspects;
+    the others go on in a new pool, and each suspect is graded again alone, so a submission that
+    kills its worker charges only itself (an error row) and never the students beside it.
+    """
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, wait
+
     from tqdm import tqdm
 
     outcomes: dict[str, Outcome] = {}
@@ -759,41 +984,67 @@ def _run(course: Course, todo: list[Job], workers: Workers, progress: bool) -> d
         file=sys.stderr,
         dynamic_ncols=True,
     )
-    pending = list(todo)
+
+    def record(job: Job, outcome: Outcome) -> None:
+        try:
+            merge(course, gb, job.assignment, outcome)
+        except Exception as exc:
+            gb.db.rollback()
+            outcome.graded = False
+            outcome.error = f"merging into the gradebook: {exc}"[:300]
+            outcome.log += traceback.format_exc()
+        outcomes[job.student] = outcome
+        if not outcome.ok:
+            bar.write(f"  {job.student}: ERROR {outcome.error}", file=sys.stderr)
+        bar.set_postfix_str(f"{job.student} {outcome.seconds:.1f}s", refresh=False)
+        bar.update()
+        shutil.rmtree(job.workdir, ignore_errors=True)
+
+    def result_of(future: Future, job: Job) -> Outcome:
+        try:
+            return future.result()
+        except Exception as exc:
+            return Outcome(job.student, job.workdir, False, repr(exc)[:300])
+
+    queue = deque(todo)
+    suspects: list[Job] = []
     with course.gradebook() as gb, bar:
-        for attempt in range(2):  # a worker process that died takes its pool down: once more
-            if attempt:
+        held: dict[Future, Job] = {}
+        while queue or held:
+            while queue and len(held) <= workers.count:
+                job = queue.popleft()
+                held[workers.pool.submit(grade_one, job)] = job
+            done, _ = wait(held, return_when=FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                job = held.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken = True
+                    suspects.append(job)
+                else:
+                    record(job, result_of(future, job))
+            if broken:  # every job the pool still held is lost with it
+                suspects += held.values()
+                held.clear()
+                for job in suspects:
+                    shutil.rmtree(job.workdir, ignore_errors=True)
                 workers.restart()
-            broken: list[Job] = []
-            futures: dict[Future, Job] = {workers.pool.submit(grade_one, j): j for j in pending}
-            for future in completed(futures):
-                job = futures[future]
-                try:
-                    outcome = future.result()
-                except BrokenProcessPool:
-                    if attempt == 0:
-                        broken.append(job)
-                        shutil.rmtree(job.workdir, ignore_errors=True)
-                        continue
-                    outcome = Outcome(job.student, job.workdir, False, "the worker process died")
-                except Exception as exc:
-                    outcome = Outcome(job.student, job.workdir, False, repr(exc)[:300])
-                try:
-                    merge(course, gb, job.assignment, outcome)
-                except Exception as exc:
-                    gb.db.rollback()
-                    outcome.graded = False
-                    outcome.error = f"merging into the gradebook: {exc}"[:300]
-                    outcome.log += traceback.format_exc()
-                outcomes[job.student] = outcome
-                if not outcome.ok:
-                    bar.write(f"  {job.student}: ERROR {outcome.error}", file=sys.stderr)
-                bar.set_postfix_str(f"{job.student} {outcome.seconds:.1f}s", refresh=False)
-                bar.update()
-                shutil.rmtree(job.workdir, ignore_errors=True)
-            pending = broken
-            if not pending:
-                break
+        for job in suspects:  # each alone: a second death is that submission's own doing
+            alone = Workers(1, workers.scratch, workers.parallel)
+            try:
+                future = alone.pool.submit(grade_one, job)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    outcome = Outcome(
+                        job.student,
+                        job.workdir,
+                        False,
+                        "the grading worker died while grading this submission (twice)",
+                    )
+                else:
+                    outcome = result_of(future, job)
+            finally:
+                alone.close()
+            record(job, outcome)
     return outcomes
 
 
@@ -835,6 +1086,7 @@ def summary(result: Result) -> str:
         f"({result.layout} layout) "
         f"in {result.seconds:.1f} s with {result.jobs} worker{'s' * (result.jobs != 1)}: "
         f"{n - bad} ok, {bad} error{'s' * (bad != 1)}",
+        f"isolation: {result.isolation}" if result.isolation else "",
         "",
         format_table(result.table, status) + format_problems(result.problems()),
         "",

@@ -176,10 +176,14 @@ def _find_nbgrader(folder: Path, assignment: str) -> Found:
         if student != student_dir.name:
             found.skipped.append((str(student_dir), f"the id is not usable; rename it {student}"))
             continue
+        if student_dir.is_symlink() or sub.is_symlink():  # it could be the course's own folder
+            found.skipped.append((str(sub), "a link, not a folder (links are never followed)"))
+            continue
         files = {
             str(p.relative_to(sub)): p
             for p in sorted(sub.rglob("*"))
             if p.is_file()
+            and not _linked(p, sub)
             and not any(_is_hidden(q) for q in p.relative_to(sub).parents)
             and not _is_hidden(p)
         }
@@ -203,6 +207,9 @@ def _find_flat(folder: Path, assignment: str, notebooks: list[str], regex: str |
     for path in sorted(folder.iterdir(), key=lambda p: _natural(p.name)):
         if _is_hidden(path) or not path.is_file():
             continue
+        if path.is_symlink():
+            found.skipped.append((path.name, "a link, not a file (links are never followed)"))
+            continue
         if not path.name.lower().endswith(".ipynb"):
             found.skipped.append((path.name, "not a notebook"))
             continue
@@ -219,6 +226,15 @@ def _find_flat(folder: Path, assignment: str, notebooks: list[str], regex: str |
     return found
 
 
+def _linked(path: Path, top: Path) -> bool:
+    """``path`` or a folder between ``top`` and it is a symbolic link."""
+    while path != top and path != path.parent:
+        if path.is_symlink():
+            return True
+        path = path.parent
+    return False
+
+
 def place(submission: Submission, destination: Path) -> None:
     """Put a submission's files in ``destination`` (it replaces what was there)."""
     if destination.exists():
@@ -227,4 +243,4 @@ def place(submission: Submission, destination: Path) -> None:
     for name, source in submission.files.items():
         target = destination / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
+        shutil.copy2(source, target, follow_symlinks=False)

@@ -45,10 +45,11 @@ from autograder.grading import (
     Job,
     Result,
     Workers,
+    boxes_of,
     grade,
     grade_one,
     make_template,
-    protected_paths,
+    plan_boxes,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -161,6 +162,7 @@ def _timed(table: dict[str, float], key: str, fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         finally:
             table[key] += time.perf_counter() - start
+            table[f"{key} (calls)"] += 1
 
     return wrapper
 
@@ -172,8 +174,13 @@ def timed_grade_one(job: Job) -> dict[str, float]:
     from nbgrader.preprocessors import Execute
     from sqlalchemy.engine.default import DefaultDialect
 
+    from autograder import checker, grading
+
     times: dict[str, float] = defaultdict(float)
     hooks = [
+        (checker, "run_test", "tests in the grader"),
+        (checker.Link, "ask", "round trips"),
+        (grading, "_start_ahead", "kernel started ahead"),
         (NbGraderAPI, "autograde", "autograde"),
         (NbGraderAPI, "generate_feedback", "feedback"),
         (Execute, "preprocess", "execute"),
@@ -203,7 +210,10 @@ def timed_grade_one(job: Job) -> dict[str, float]:
 def breakdown(course: Course, assignment: str, student: str, scratch: Path, repeat: int):
     """Median time of each phase of grading one submission, in a real worker (spawned, with
     the pool initializer of a grading run), after one warm-up."""
+    from autograder.box import detect
+
     template = make_template(course, assignment, scratch / "template")
+    view = plan_boxes(course, assignment, scratch)
     submitted = str(course.path("submitted", student, assignment))
     workers = Workers(1, scratch, parallel=False)
     runs = []
@@ -216,7 +226,9 @@ def breakdown(course: Course, assignment: str, student: str, scratch: Path, repe
                 submitted,
                 str(scratch / "students" / f"s{i}"),
                 notebooks=course.notebooks(assignment),
-                protected=protected_paths(course),
+                isolation=detect().kind,
+                view=view,
+                boxes=str(boxes_of(scratch)),
             )
             runs.append(workers.pool.submit(timed_grade_one, job).result())
     finally:
@@ -242,6 +254,10 @@ def breakdown(course: Course, assignment: str, student: str, scratch: Path, repe
         "kernel shutdown": med("kernel shutdown"),
         "feedback HTML (generate_feedback)": med("feedback"),
     }
+    phases["(of the cells: the tests, run in the grader)"] = med("tests in the grader")
+    calls = med("round trips (calls)")
+    phases[f"(of those: {calls:.0f} round trips to the kernel)"] = med("round trips")
+    phases["(the next student's kernel started ahead)"] = med("kernel started ahead")
     return phases, med("total"), med("sqlite commits")
 
 
@@ -342,7 +358,7 @@ def print_report(assignment: str, n: int, one: dict, many: dict) -> None:
         ("python -m autograder grade, one submission", one["single"]),
         (f"grade, one more submission in a run (of {BATCH})", one["marginal"]),
         ("grade, the worker's time per submission", one["worker"]),
-        ("grade --plain (no repair, limits, guard), the same", one["plain"]),
+        ("grade --plain (tests in the kernel, no sandbox), the same", one["plain"]),
     ]
     for label, values in rows:
         ratio = "" if values is one["bare"] else f"  {med(values) / bare:5.2f}x bare"

@@ -1,7 +1,8 @@
 """Checks that teach: compare a student's result with a reference and name the likely bug.
 
 Every test cell of the graded assignments goes through this module. A check passes silently or
-raises :class:`AssertionError` with a message written for the student::
+raises :class:`CheckFailure` (an :class:`AssertionError`) with a message written for the
+student::
 
     Your dW2 is wrong (layer 2).
       shape: expected (1, 3), got (1, 3)
@@ -13,17 +14,33 @@ raises :class:`AssertionError` with a message written for the student::
       Likely bug: your values are exactly m = 4 times too large: you summed over the m
       examples of the batch but did not divide by m (the cost is the mean over the batch).
 
-The diagnoses compare the wrong answer with the answers that the usual mistakes produce:
+and with the same facts as data, for the grader: ``exc.name`` (``"dW2"``), ``exc.problem``
+(``"wrong_values"``) and ``exc.diagnoses``, one :class:`Diagnosis` per recognised mistake
+(here ``kind="factor_m_large"``). The message is made from the diagnoses, never the other way.
 
-* **transposed** (``got.T`` matches),
-* **off by a factor of m** (summed over the batch but not averaged, or averaged twice),
-* **off by a factor of 2** (the 1/2 of the squared error, a path counted twice),
-* **sign flipped**,
-* **the activation where its derivative belongs** (``activation=(f, fprime, z)``),
-* **overwritten instead of added at a branch** (``branches=[contribution, ...]``),
-* **bias gradient not summed over the batch** (shape ``(n, m)`` for ``(n, 1)``, or one column),
-* **wrong shape**, **not finite**, **None** (a forgotten ``return``), **wrong type**,
-* and any mistake the caller knows about (``mistakes={"what went wrong": wrong_answer}``).
+Each usual mistake has one detector, a function that returns a :class:`Diagnosis` or None
+(:func:`diagnoses` runs them all, in this order):
+
+* any mistake the caller knows about (:func:`known_mistakes`, with
+  ``mistakes={"what went wrong": wrong_answer}``, kind ``"known_mistake"``, or
+  ``mistakes={Diagnosis(kind, "what went wrong"): wrong_answer}``);
+* ``transpose``: ``got.T`` matches (:func:`transposed`);
+* ``not_summed_over_batch``: a bias gradient ``(n, m)`` for ``(n, 1)``
+  (:func:`not_summed_over_batch`); ``reshape``: the right numbers in another shape
+  (:func:`reshaped`); ``wrong_shape`` when no other explains a shape (:func:`wrong_shape`);
+* ``overwritten_at_branch``: one contribution of a branch instead of their sum
+  (:func:`overwritten_at_branch`, with ``branches=[contribution, ...]``);
+* ``sign``: the negatives of the right values (:func:`sign_flipped`);
+* ``factor_m_large`` / ``factor_m_small``: off by the batch size m (:func:`factor_m_large`,
+  :func:`factor_m_small`); ``factor_2_large`` / ``factor_2_small``: off by 2 (the 1/2 of the
+  squared error, a path counted twice: :func:`factor_2_large`, :func:`factor_2_small`);
+* ``activation_for_derivative``: the activation where its derivative belongs
+  (:func:`activation_for_derivative`, with ``activation=(f, fprime, z)``);
+* ``one_example_bias``: the bias gradient of one example of the batch
+  (:func:`one_example_bias`, with ``per_example``).
+
+Before values are compared, a result that is not finite, None (a forgotten ``return``) or not
+numbers at all fails with its own ``problem`` (see :class:`CheckFailure`).
 
 :func:`call_student` runs a student's function and turns "not written yet" into a plain message;
 with ``forbid=("course.graph",)`` it also fails when the function ran any code of the package
@@ -38,21 +55,40 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from course.gradcheck import numerical_gradient, relative_error
+# course.gradcheck is imported by the functions that use it, not here: a problem set's grading
+# may hide it from the student's kernel, where this module must still import
 
 __all__ = [
+    "Diagnosis",
+    "CheckFailure",
     "check_array",
     "check_tuple",
     "check_gradients",
     "numeric_gradient_check",
     "diagnose",
+    "diagnoses",
     "call_student",
     "own_work",
+    # the detectors, in the order diagnoses() runs them
+    "known_mistakes",
+    "transposed",
+    "not_summed_over_batch",
+    "reshaped",
+    "wrong_shape",
+    "overwritten_at_branch",
+    "sign_flipped",
+    "factor_m_large",
+    "factor_m_small",
+    "factor_2_large",
+    "factor_2_small",
+    "activation_for_derivative",
+    "one_example_bias",
 ]
 
 Activation = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], Any]
@@ -60,6 +96,62 @@ Activation = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np
 SHOW_ENTRIES = 3  # how many of the worst entries a message lists
 OWN_WORK_MESSAGE = "this part must be computed by your own code, not {module}"
 SWITCHED_OFF = "switched off the check that this part is your own work"
+RTOL, ATOL = 1e-6, 1e-9  # the default tolerances: |got - expected| <= ATOL + RTOL |expected|
+
+
+# -- what a check finds -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """A usual mistake that explains a wrong answer.
+
+    ``kind`` is a short name that stays the same whatever the wording (``"transpose"``,
+    ``"factor_m_large"``, ...: see the module doc), for the grader's records; ``message`` is the
+    explanation for the student, shown after "Likely bug:".
+    """
+
+    kind: str
+    message: str
+
+
+#: the mistakes a caller knows about: the wrong answer each one gives, keyed by its explanation
+#: (kind ``"known_mistake"``) or by a :class:`Diagnosis`
+Mistakes = Mapping[str | Diagnosis, Any]
+
+
+class CheckFailure(AssertionError):
+    """A failed check: ``str(exc)`` is the message for the student, and the same facts as data.
+
+    ``name``: what was checked (``"dW2"``, ``"gradient for 'W1'"``, a part or a function);
+    ``problem``: the kind of failure, one of ``"wrong_values"``, ``"wrong_shape"``,
+    ``"not_finite"``, ``"returned_none"``, ``"wrong_type"``, ``"wrong_count"`` (a tuple of the
+    wrong length), ``"missing_keys"``, ``"not_written"``, ``"not_a_function"``, ``"own_work"``,
+    ``"own_work_switched_off"`` (and those of the problem sets' own checks);
+    ``diagnoses``: the mistakes recognised, the likeliest first; ``parts``: for a check of
+    several results (:func:`check_gradients`), the failure of each wrong one.
+
+    The class shows itself as ``AssertionError`` (its ``__name__``): what a student reads, in
+    the kernel's traceback and in nbgrader's feedback, stays the same as a plain ``assert``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str = "",
+        problem: str = "wrong_values",
+        diagnoses: Sequence[Diagnosis] = (),
+        parts: Sequence[CheckFailure] = (),
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.problem = problem
+        self.diagnoses: tuple[Diagnosis, ...] = tuple(diagnoses)
+        self.parts: tuple[CheckFailure, ...] = tuple(parts)
+
+
+CheckFailure.__name__ = "AssertionError"  # see the class doc (its __qualname__ stays its own)
 
 
 # -- turning what a student returned into an array -------------------------------------------
@@ -70,43 +162,44 @@ def _type_name(x: object) -> str:
 
 
 def _as_array(name: str, got: object) -> np.ndarray:
-    """``got`` as a float64 array, or an AssertionError that says what was returned instead."""
+    """``got`` as a float64 array, or a CheckFailure that says what was returned instead."""
+
+    def fail(message: str, problem: str = "wrong_type") -> CheckFailure:
+        return CheckFailure(message, name=name, problem=problem)
+
     if got is None:
-        raise AssertionError(
+        raise fail(
             f"Your function returned None for {name}. Did you forget `return`? "
-            "(A Python function without a return statement returns None.)"
+            "(A Python function without a return statement returns None.)",
+            "returned_none",
         )
     if type(got).__name__ == "Value" and hasattr(got, "data") and hasattr(got, "grad"):
-        raise AssertionError(
+        raise fail(
             f"{name} should be a number, but you returned a Value object (a graph node). "
             "Return the number itself: its .data or its .grad."
         )
     if isinstance(got, (str, bytes, dict, set)) or isinstance(got, (bool, np.bool_)):
-        raise AssertionError(
+        raise fail(
             f"{name} should be a number or a numpy array of numbers, but you returned "
             f"a {_type_name(got)}: {_short(got)}"
         )
     if callable(got):
-        raise AssertionError(
+        raise fail(
             f"{name} should be a number or an array, but you returned a function "
             f"({getattr(got, '__name__', _type_name(got))}). Did you forget the () to call it?"
         )
     try:
         arr = np.asarray(got)
     except (TypeError, ValueError) as exc:  # ragged lists and the like
-        raise AssertionError(
+        raise fail(
             f"{name} should be a number or a numpy array of numbers, but what you returned "
             f"cannot be read as one ({_type_name(got)}: {exc})"
         ) from None
     if arr.dtype == object or arr.dtype.kind not in "biuf":
         kind = "complex numbers" if arr.dtype.kind == "c" else f"{_type_name(got)} ({arr.dtype})"
-        raise AssertionError(
-            f"{name} should hold real numbers, but you returned {kind}: {_short(got)}"
-        )
+        raise fail(f"{name} should hold real numbers, but you returned {kind}: {_short(got)}")
     if arr.dtype.kind == "b":
-        raise AssertionError(
-            f"{name} should hold numbers, but you returned True/False values: {_short(got)}"
-        )
+        raise fail(f"{name} should hold numbers, but you returned True/False values: {_short(got)}")
     return arr.astype(np.float64)
 
 
@@ -123,7 +216,12 @@ def _index(idx: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in idx) + "]"
 
 
-# -- recognising the usual mistakes -------------------------------------------------------------
+# -- recognising the usual mistakes: one detector each --------------------------------------------
+#
+# A detector takes the float64 arrays ``got`` and ``expected`` (and what its mistake needs, None
+# when the caller did not give it) and returns a Diagnosis if ``got`` is what that mistake
+# gives, else None. A wrong answer counts only if it really differs from ``expected`` (at
+# x = 0, -x is no diagnosis).
 
 
 def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
@@ -137,163 +235,348 @@ def _candidate(
     return _close(got, candidate, rtol, atol) and not _close(candidate, expected, rtol, atol)
 
 
-def diagnose(
+def transposed(
+    got: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """``got.T`` is right: the order of a matrix product, or a missing ``.T``."""
+    if got.shape != expected.shape:
+        if got.shape == expected.T.shape and _close(got.T, expected, rtol, atol):
+            return Diagnosis(
+                "transpose",
+                f"your result is the transpose of the right one: you returned shape {got.shape} "
+                f"where {expected.shape} is expected. Check the order of a matrix product "
+                "(A @ B versus B @ A, or a missing .T).",
+            )
+    elif expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
+        if _candidate(got, expected, expected.T, rtol, atol):
+            return Diagnosis(
+                "transpose",
+                "your result is the transpose of the right one (got.T would be correct). Check "
+                "the order of a matrix product (A @ B versus B @ A, or a missing .T).",
+            )
+    return None
+
+
+def not_summed_over_batch(
+    got: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """A bias gradient ``(n, 1)`` returned with one column per example, ``(n, m)``."""
+    if not (expected.ndim == 2 and expected.shape[1] == 1 and got.ndim == 2):
+        return None
+    if got.shape[0] != expected.shape[0] or got.shape[1] <= 1:
+        return None
+    how = ""
+    if _close(got.sum(axis=1, keepdims=True), expected, rtol, atol):
+        how = " Summed over the batch, your numbers would be right."
+    return Diagnosis(
+        "not_summed_over_batch",
+        "the bias gradient was not summed over the batch: it has one column per "
+        f"example, shape {got.shape}, where {expected.shape} is expected. A bias is "
+        "shared by all examples, so add their contributions: "
+        f"db = dZ.sum(axis=1, keepdims=True).{how}",
+    )
+
+
+def reshaped(
+    got: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """The right numbers in another shape (a column flattened, a sum without keepdims)."""
+    if got.shape == expected.shape or got.size != expected.size:
+        return None
+    if not _close(got.reshape(expected.shape), expected, rtol, atol):
+        return None
+    return Diagnosis(
+        "reshape",
+        f"the numbers are right but the shape is not: you returned {got.shape}, "
+        f"expected {expected.shape}. Keep the shape of the variable (for a column, use "
+        "keepdims=True in sums or .reshape(-1, 1)).",
+    )
+
+
+def wrong_shape(got: np.ndarray, expected: np.ndarray) -> Diagnosis | None:
+    """A shape that differs, with no better explanation (:func:`diagnoses` asks last)."""
+    if got.shape == expected.shape:
+        return None
+    return Diagnosis(
+        "wrong_shape",
+        f"wrong shape: expected {expected.shape}, got {got.shape}. A gradient always has "
+        "the same shape as the variable it belongs to.",
+    )
+
+
+def overwritten_at_branch(
+    got: np.ndarray,
+    expected: np.ndarray,
+    branches: Sequence[Any] | Mapping[str, Any] | None,
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> Diagnosis | None:
+    """One contribution of a branch where their sum belongs (``grad =`` for ``grad +=``).
+
+    ``branches`` are the contributions whose sum is the right gradient, one per edge; a dict
+    names them, e.g. ``{"from q": 16.0, "from s": -4.0}``.
+    """
+    if branches is None or len(branches) < 2:
+        return None
+    if isinstance(branches, Mapping):
+        labels, values = list(branches), list(branches.values())
+    else:
+        labels = [f"number {k + 1}" for k in range(len(branches))]
+        values = list(branches)
+    n = len(values)
+    for label, part in zip(labels, values):
+        part = np.asarray(part, dtype=np.float64)
+        if part.shape == got.shape and _candidate(got, expected, part, rtol, atol):
+            return Diagnosis(
+                "overwritten_at_branch",
+                "gradients overwritten instead of added at a branch: this variable feeds "
+                f"{n} edges of the graph, so its gradient is the sum of {n} contributions "
+                f"({', '.join(labels)}), but yours equals only one of them ({label}). Add "
+                "each contribution (grad += ...) instead of replacing it (grad = ...).",
+            )
+    return None
+
+
+def sign_flipped(
+    got: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """``-expected``: a subtraction the wrong way round, a lost minus sign."""
+    if not _candidate(got, expected, -expected, rtol, atol):
+        return None
+    return Diagnosis(
+        "sign",
+        "the sign is flipped: your values are the negatives of the right ones. Check a "
+        "subtraction (yhat - t versus t - yhat), a minus sign in a derivative, or an "
+        "update direction.",
+    )
+
+
+def factor_m_large(
+    got: np.ndarray, expected: np.ndarray, m: int | None, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """``m * expected``: summed over the batch of ``m`` examples, not averaged."""
+    if m is None or m <= 1 or not _candidate(got, expected, m * expected, rtol, atol):
+        return None
+    return Diagnosis(
+        "factor_m_large",
+        f"your values are exactly m = {m} times too large: you summed over the m "
+        "examples of the batch but did not divide by m (the cost is the mean over "
+        "the batch).",
+    )
+
+
+def factor_m_small(
+    got: np.ndarray, expected: np.ndarray, m: int | None, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """``expected / m``: divided by the batch size once too often."""
+    if m is None or m <= 1 or not _candidate(got, expected, expected / m, rtol, atol):
+        return None
+    return Diagnosis(
+        "factor_m_small",
+        f"your values are exactly m = {m} times too small: you divided by the batch "
+        "size m once too often (for example in dZ and again in dW), or averaged where "
+        "the cost sums.",
+    )
+
+
+def factor_2_large(
+    got: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """``2 * expected``: the 1/2 of the squared error, or a path counted twice."""
+    if not _candidate(got, expected, 2.0 * expected, rtol, atol):
+        return None
+    return Diagnosis(
+        "factor_2_large",
+        "your values are exactly 2 times the right ones: a factor of 2 is missing or "
+        "extra (the 1/2 in the squared error, the 2 in d(x^2)/dx, or a path counted twice).",
+    )
+
+
+def factor_2_small(
+    got: np.ndarray, expected: np.ndarray, *, rtol: float = RTOL, atol: float = ATOL
+) -> Diagnosis | None:
+    """``expected / 2``: the 2 of d(x^2)/dx, or one of two equal paths left out."""
+    if not _candidate(got, expected, 0.5 * expected, rtol, atol):
+        return None
+    return Diagnosis(
+        "factor_2_small",
+        "your values are exactly half the right ones: a factor of 2 is missing (the 2 in "
+        "d(x^2)/dx, or one of two equal paths left out).",
+    )
+
+
+def activation_for_derivative(
+    got: np.ndarray,
+    expected: np.ndarray,
+    activation: Activation | None,
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> Diagnosis | None:
+    """``f(z)`` where ``f'(z)`` belongs, alone or times the upstream gradient.
+
+    ``activation=(f, fprime, z)``; ``expected`` is ``fprime(z)`` or ``upstream * fprime(z)``.
+    """
+    if activation is None:
+        return None
+    f, fprime, z = activation
+    z = np.asarray(z, dtype=np.float64)
+    fz = np.asarray(f(z), dtype=np.float64)
+    dz = np.asarray(fprime(z), dtype=np.float64)
+    used_f = _candidate(got, expected, fz, rtol, atol)
+    if not used_f and fz.shape == expected.shape and np.all(dz != 0):
+        used_f = _candidate(got, expected, expected * fz / dz, rtol, atol)
+    if not used_f:
+        return None
+    return Diagnosis(
+        "activation_for_derivative",
+        "you used the activation f(z) where its derivative f'(z) belongs: backprop "
+        "multiplies the upstream gradient by f'(z), the slope, not by the value f(z).",
+    )
+
+
+def one_example_bias(
+    got: np.ndarray,
+    expected: np.ndarray,
+    per_example: Any,
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> Diagnosis | None:
+    """A bias gradient ``(n, 1)`` that is one column of ``per_example`` ``(n, m)``, not their
+    sum over the batch."""
+    if per_example is None or not (expected.ndim == 2 and expected.shape[1] == 1):
+        return None
+    cols = np.asarray(per_example, dtype=np.float64)
+    if cols.ndim != 2 or cols.shape[0] != expected.shape[0]:
+        return None
+    for j in range(cols.shape[1]):
+        if _candidate(got, expected, cols[:, j : j + 1], rtol, atol):
+            return Diagnosis(
+                "one_example_bias",
+                f"your bias gradient equals the contribution of example {j} alone: the "
+                "bias gradient is the sum over all examples of the batch "
+                "(dZ.sum(axis=1, keepdims=True)), not one column.",
+            )
+    return None
+
+
+def known_mistakes(
+    got: np.ndarray,
+    expected: np.ndarray,
+    mistakes: Mistakes,
+    *,
+    rtol: float = RTOL,
+    atol: float = ATOL,
+) -> list[Diagnosis]:
+    """The caller's known mistakes whose wrong answer ``got`` is, in the caller's order.
+
+    A key is the explanation (kind ``"known_mistake"``) or a :class:`Diagnosis`.
+    """
+    found = []
+    for key, wrong in mistakes.items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if _candidate(got, expected, wrong, rtol, atol):
+            found.append(key if isinstance(key, Diagnosis) else Diagnosis("known_mistake", key))
+    return found
+
+
+def diagnoses(
     got: np.ndarray,
     expected: np.ndarray,
     *,
-    rtol: float = 1e-6,
-    atol: float = 1e-9,
+    rtol: float = RTOL,
+    atol: float = ATOL,
     m: int | None = None,
     activation: Activation | None = None,
     branches: Sequence[Any] | Mapping[str, Any] | None = None,
     per_example: Any | None = None,
-    mistakes: Mapping[str, Any] | None = None,
-) -> list[str]:
-    """Plain-words explanations of how ``got`` could have come from a usual mistake.
+    mistakes: Mistakes | None = None,
+) -> list[Diagnosis]:
+    """The usual mistakes that could have given ``got``, the caller's ``mistakes`` first.
 
-    Both arrays are float64; an empty list means no pattern was recognised. ``branches`` are the
-    contributions whose sum is the right gradient (one per edge; a dict names them, e.g.
-    ``{"from q": 16.0, "from s": -4.0}``), ``per_example`` is the
-    ``(n, m)`` array whose sum over the batch (axis 1) is a bias gradient ``(n, 1)``.
+    Both arrays are float64; an empty list means no pattern was recognised. The other
+    arguments are what some detectors need (see each): ``m`` the batch size,
+    ``activation=(f, fprime, z)``, ``branches`` the contributions of a branch, ``per_example``
+    the ``(n, m)`` array whose sum over the batch (axis 1) is a bias gradient ``(n, 1)``.
     """
-    rtol = max(rtol, 1e-9)
-    found: list[str] = []
-
-    def seen(text: str) -> None:
-        if text not in found:
-            found.append(text)
-
-    for explanation, wrong in (mistakes or {}).items():
-        wrong = np.asarray(wrong, dtype=np.float64)
-        if _candidate(got, expected, wrong, rtol, atol):
-            seen(explanation)
-
-    # shapes that differ
+    tol = {"rtol": max(rtol, 1e-9), "atol": atol}
+    known = known_mistakes(got, expected, mistakes or {}, **tol)
     if got.shape != expected.shape:
-        if got.shape == expected.T.shape and _close(got.T, expected, rtol, atol):
-            seen(
-                f"your result is the transpose of the right one: you returned shape {got.shape} "
-                f"where {expected.shape} is expected. Check the order of a matrix product "
-                "(A @ B versus B @ A, or a missing .T)."
-            )
-        elif expected.ndim == 2 and expected.shape[1] == 1 and got.ndim == 2:
-            if got.shape[0] == expected.shape[0] and got.shape[1] > 1:
-                how = ""
-                if _close(got.sum(axis=1, keepdims=True), expected, rtol, atol):
-                    how = " Summed over the batch, your numbers would be right."
-                seen(
-                    "the bias gradient was not summed over the batch: it has one column per "
-                    f"example, shape {got.shape}, where {expected.shape} is expected. A bias is "
-                    "shared by all examples, so add their contributions: "
-                    f"db = dZ.sum(axis=1, keepdims=True).{how}"
-                )
-        if got.size == expected.size and _close(got.reshape(expected.shape), expected, rtol, atol):
-            seen(
-                f"the numbers are right but the shape is not: you returned {got.shape}, "
-                f"expected {expected.shape}. Keep the shape of the variable (for a column, use "
-                "keepdims=True in sums or .reshape(-1, 1))."
-            )
-        if not found:
-            seen(
-                f"wrong shape: expected {expected.shape}, got {got.shape}. A gradient always has "
-                "the same shape as the variable it belongs to."
-            )
-        return found
+        found = _unique(
+            [
+                *known,
+                transposed(got, expected, **tol),
+                not_summed_over_batch(got, expected, **tol),
+                reshaped(got, expected, **tol),
+            ]
+        )
+        return found or _unique([wrong_shape(got, expected)])
+    return _unique(
+        [
+            *known,
+            transposed(got, expected, **tol),
+            overwritten_at_branch(got, expected, branches, **tol),
+            sign_flipped(got, expected, **tol),
+            factor_m_large(got, expected, m, **tol),
+            factor_m_small(got, expected, m, **tol),
+            factor_2_large(got, expected, **tol),
+            factor_2_small(got, expected, **tol),
+            activation_for_derivative(got, expected, activation, **tol),
+            one_example_bias(got, expected, per_example, **tol),
+        ]
+    )
 
-    # same shape, different values
-    if expected.ndim == 2 and expected.shape[0] == expected.shape[1]:
-        if _candidate(got, expected, expected.T, rtol, atol):
-            seen(
-                "your result is the transpose of the right one (got.T would be correct). Check "
-                "the order of a matrix product (A @ B versus B @ A, or a missing .T)."
-            )
-    if branches is not None and len(branches) >= 2:
-        if isinstance(branches, Mapping):
-            labels, values = list(branches), list(branches.values())
-        else:
-            labels = [f"number {k + 1}" for k in range(len(branches))]
-            values = list(branches)
-        n = len(values)
-        for label, part in zip(labels, values):
-            part = np.asarray(part, dtype=np.float64)
-            if part.shape == got.shape and _candidate(got, expected, part, rtol, atol):
-                seen(
-                    "gradients overwritten instead of added at a branch: this variable feeds "
-                    f"{n} edges of the graph, so its gradient is the sum of {n} contributions "
-                    f"({', '.join(labels)}), but yours equals only one of them ({label}). Add "
-                    "each contribution (grad += ...) instead of replacing it (grad = ...)."
-                )
-                break
-    if _candidate(got, expected, -expected, rtol, atol):
-        seen(
-            "the sign is flipped: your values are the negatives of the right ones. Check a "
-            "subtraction (yhat - t versus t - yhat), a minus sign in a derivative, or an "
-            "update direction."
-        )
-    if m is not None and m > 1:
-        if _candidate(got, expected, m * expected, rtol, atol):
-            seen(
-                f"your values are exactly m = {m} times too large: you summed over the m "
-                "examples of the batch but did not divide by m (the cost is the mean over "
-                "the batch)."
-            )
-        if _candidate(got, expected, expected / m, rtol, atol):
-            seen(
-                f"your values are exactly m = {m} times too small: you divided by the batch "
-                "size m once too often (for example in dZ and again in dW), or averaged where "
-                "the cost sums."
-            )
-    if _candidate(got, expected, 2.0 * expected, rtol, atol):
-        seen(
-            "your values are exactly 2 times the right ones: a factor of 2 is missing or "
-            "extra (the 1/2 in the squared error, the 2 in d(x^2)/dx, or a path counted twice)."
-        )
-    if _candidate(got, expected, 0.5 * expected, rtol, atol):
-        seen(
-            "your values are exactly half the right ones: a factor of 2 is missing (the 2 in "
-            "d(x^2)/dx, or one of two equal paths left out)."
-        )
-    if activation is not None:
-        f, fprime, z = activation
-        z = np.asarray(z, dtype=np.float64)
-        fz = np.asarray(f(z), dtype=np.float64)
-        dz = np.asarray(fprime(z), dtype=np.float64)
-        used_f = _candidate(got, expected, fz, rtol, atol)
-        if not used_f and fz.shape == expected.shape and np.all(dz != 0):
-            used_f = _candidate(got, expected, expected * fz / dz, rtol, atol)
-        if used_f:
-            seen(
-                "you used the activation f(z) where its derivative f'(z) belongs: backprop "
-                "multiplies the upstream gradient by f'(z), the slope, not by the value f(z)."
-            )
-    if per_example is not None and expected.ndim == 2 and expected.shape[1] == 1:
-        cols = np.asarray(per_example, dtype=np.float64)
-        if cols.ndim == 2 and cols.shape[0] == expected.shape[0]:
-            for j in range(cols.shape[1]):
-                if _candidate(got, expected, cols[:, j : j + 1], rtol, atol):
-                    seen(
-                        f"your bias gradient equals the contribution of example {j} alone: the "
-                        "bias gradient is the sum over all examples of the batch "
-                        "(dZ.sum(axis=1, keepdims=True)), not one column."
-                    )
-                    break
-    return found
+
+def _unique(found: Sequence[Diagnosis | None]) -> list[Diagnosis]:
+    """The diagnoses found (not None), each explanation once (two known mistakes may give the
+    same answer)."""
+    out: list[Diagnosis] = []
+    for d in found:
+        if d is not None and d.message not in [seen.message for seen in out]:
+            out.append(d)
+    return out
+
+
+def diagnose(got: np.ndarray, expected: np.ndarray, **options: Any) -> list[str]:
+    """The explanations of :func:`diagnoses`, as the student reads them (same arguments)."""
+    return [d.message for d in diagnoses(got, expected, **options)]
 
 
 # -- the checks ---------------------------------------------------------------------------------
 
 
-def _report(
+class _Mismatch(NamedTuple):
+    """A wrong array: its ``problem``, the report's facts, and the mistakes recognised."""
+
+    problem: str
+    facts: str
+    diagnoses: list[Diagnosis]
+
+
+def _likely(found: Sequence[Diagnosis], same: Diagnosis | None = None) -> str:
+    """The "Likely bug" lines of a report; ``same``: the one already said above."""
+    return "".join(
+        "\n  Likely bug: "
+        + ("the same as above." if same is not None and d.message == same.message else d.message)
+        for d in found
+    )
+
+
+def _facts(
     name: str,
     got: np.ndarray,
     expected: np.ndarray,
     rtol: float,
-    bugs: list[str],
     context: str | None,
     *,
     verdict: str = "is wrong",
     ref: str = "expected",
 ) -> str:
+    """The first lines of a report on a wrong array: what was wrong, and the numbers."""
+    from course.gradcheck import relative_error
+
     head = f"Your {name} {verdict}" + (f" ({context})." if context else ".")
     lines = [head, f"  shape: {ref} {expected.shape}, got {got.shape}"]
     if got.shape == expected.shape:
@@ -320,9 +603,54 @@ def _report(
             + "; got "
             + ", ".join(_fmt(v) for v in got.reshape(-1)[:SHOW_ENTRIES])
         )
-    for bug in bugs:
-        lines.append(f"  Likely bug: {bug}")
     return "\n".join(lines)
+
+
+def _compare(
+    name: str,
+    got: object,
+    expected: Any,
+    *,
+    rtol: float,
+    atol: float,
+    context: str | None,
+    **clues: Any,
+) -> _Mismatch | None:
+    """:func:`check_array` without the raise of a wrong array: None if ``got`` is right.
+
+    What is not an array of finite numbers still raises its CheckFailure.
+    """
+    __tracebackhide__ = True
+    exp = np.asarray(expected, dtype=np.float64)
+    arr = _as_array(name, got)
+    if arr.shape == exp.shape and np.all(np.isfinite(exp)) and not np.all(np.isfinite(arr)):
+        bad = np.argwhere(~np.isfinite(arr))
+        where = "" if arr.ndim == 0 else f" at {_index(tuple(int(i) for i in bad[0]))}"
+        kinds = sorted({"nan" if np.isnan(v) else "inf" for v in arr[~np.isfinite(arr)]})
+        raise CheckFailure(
+            f"Your {name} contains {' and '.join(kinds)}{where}"
+            + (f" ({context})" if context else "")
+            + ", but every right value is finite. Look for an overflow (exp of a large number), "
+            "a division by zero, or log(0).",
+            name=name,
+            problem="not_finite",
+        )
+    if arr.shape == exp.shape and np.allclose(arr, exp, rtol=rtol, atol=atol):
+        return None
+    return _Mismatch(
+        "wrong_values" if arr.shape == exp.shape else "wrong_shape",
+        _facts(name, arr, exp, rtol, context),
+        diagnoses(arr, exp, rtol=rtol, atol=atol, **clues),
+    )
+
+
+def _failure(name: str, found: _Mismatch) -> CheckFailure:
+    return CheckFailure(
+        found.facts + _likely(found.diagnoses),
+        name=name,
+        problem=found.problem,
+        diagnoses=found.diagnoses,
+    )
 
 
 def check_array(
@@ -330,51 +658,41 @@ def check_array(
     got: object,
     expected: Any,
     *,
-    rtol: float = 1e-6,
-    atol: float = 1e-9,
+    rtol: float = RTOL,
+    atol: float = ATOL,
     context: str | None = None,
     m: int | None = None,
     activation: Activation | None = None,
     branches: Sequence[Any] | Mapping[str, Any] | None = None,
     per_example: Any | None = None,
-    mistakes: Mapping[str, Any] | None = None,
+    mistakes: Mistakes | None = None,
 ) -> None:
     """Fail with a teaching message unless ``got`` equals ``expected`` within tolerances.
 
     ``got`` may be a number, a numpy array or a nested list; it must have ``expected``'s shape
     and every entry must satisfy ``|got - expected| <= atol + rtol |expected|`` (float64).
-    The optional arguments let :func:`diagnose` recognise more mistakes: ``m`` the batch size,
+    The optional arguments let :func:`diagnoses` recognise more mistakes: ``m`` the batch size,
     ``activation=(f, fprime, z)``, ``branches`` the per-path contributions that must be added,
     ``per_example`` the ``(n, m)`` array a bias gradient sums, ``mistakes`` known wrong answers
-    keyed by an explanation. ``context`` says where the check happened (shown in the message).
+    keyed by an explanation (or a :class:`Diagnosis`). ``context`` says where the check
+    happened (shown in the message). Raises :class:`CheckFailure`, whose ``name`` is ``name``.
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
-    exp = np.asarray(expected, dtype=np.float64)
-    arr = _as_array(name, got)
-    if arr.shape == exp.shape and np.all(np.isfinite(exp)) and not np.all(np.isfinite(arr)):
-        bad = np.argwhere(~np.isfinite(arr))
-        where = "" if arr.ndim == 0 else f" at {_index(tuple(int(i) for i in bad[0]))}"
-        kinds = sorted({"nan" if np.isnan(v) else "inf" for v in arr[~np.isfinite(arr)]})
-        raise AssertionError(
-            f"Your {name} contains {' and '.join(kinds)}{where}"
-            + (f" ({context})" if context else "")
-            + ", but every right value is finite. Look for an overflow (exp of a large number), "
-            "a division by zero, or log(0)."
-        )
-    if arr.shape == exp.shape and np.allclose(arr, exp, rtol=rtol, atol=atol):
-        return
-    bugs = diagnose(
-        arr,
-        exp,
+    found = _compare(
+        name,
+        got,
+        expected,
         rtol=rtol,
         atol=atol,
+        context=context,
         m=m,
         activation=activation,
         branches=branches,
         per_example=per_example,
         mistakes=mistakes,
     )
-    raise AssertionError(_report(name, arr, exp, rtol, bugs, context))
+    if found is not None:
+        raise _failure(name, found)
 
 
 def check_tuple(
@@ -383,7 +701,7 @@ def check_tuple(
     expected: Sequence[Any],
     labels: Sequence[str],
     *,
-    mistakes: Sequence[Mapping[str, Any] | None] | None = None,
+    mistakes: Sequence[Mistakes | None] | None = None,
     **options: Any,
 ) -> None:
     """Check a function that returns several results, e.g. ``(da, db)``, one by one.
@@ -394,23 +712,29 @@ def check_tuple(
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     n = len(expected)
     if got is None:
-        raise AssertionError(
+        raise CheckFailure(
             f"{name} returned None. Did you forget `return`? It should return {n} results: "
-            f"return {', '.join(labels)}"
+            f"return {', '.join(labels)}",
+            name=name,
+            problem="returned_none",
         )
     # np.ndim(got) would try to build one array from the results, which fails when they have
     # different shapes, e.g. (dA_prev, dW, db): test only what a tuple needs
     if not isinstance(got, (tuple, list, np.ndarray)) or (
         isinstance(got, np.ndarray) and got.ndim == 0
     ):
-        raise AssertionError(
+        raise CheckFailure(
             f"{name} should return {n} results ({', '.join(labels)}) as a tuple, but it "
-            f"returned a {_type_name(got)}: {_short(got)}"
+            f"returned a {_type_name(got)}: {_short(got)}",
+            name=name,
+            problem="wrong_type",
         )
     if len(got) != n:
-        raise AssertionError(
+        raise CheckFailure(
             f"{name} should return {n} results ({', '.join(labels)}), but it returned "
-            f"{len(got)}: {_short(got)}"
+            f"{len(got)}: {_short(got)}",
+            name=name,
+            problem="wrong_count",
         )
     for k, (label, g, e) in enumerate(zip(labels, got, expected)):
         extra = mistakes[k] if mistakes is not None else None
@@ -427,14 +751,14 @@ def check_gradients(
     got: object,
     expected: Mapping[str, Any],
     *,
-    rtol: float = 1e-6,
-    atol: float = 1e-9,
+    rtol: float = RTOL,
+    atol: float = ATOL,
     context: str | None = None,
     m: int | None = None,
     activation: Activation | Mapping[str, Activation] | None = None,
     branches: Mapping[str, Sequence[Any] | Mapping[str, Any]] | None = None,
     per_example: Mapping[str, Any] | None = None,
-    mistakes: Mapping[str, Mapping[str, Any]] | None = None,
+    mistakes: Mapping[str, Mistakes] | None = None,
 ) -> None:
     """Check a dict of gradients ``{name: gradient}`` against the reference, name by name.
 
@@ -443,73 +767,86 @@ def check_gradients(
     ``expected`` from the output towards the inputs, so the first wrong one is where the
     mistake starts. ``activation``, ``branches``, ``per_example`` and ``mistakes`` are given per
     name (``activation`` may also be one triple for all); ``m`` applies to all.
+
+    The CheckFailure of wrong gradients is that of the first wrong one (its ``name`` and
+    ``problem``), with the diagnoses of all (the first one's first) and each one's failure in
+    ``parts``.
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     where = f" ({context})" if context else ""
     if got is None:
-        raise AssertionError(
+        raise CheckFailure(
             f"Your function returned None{where}. Did you forget `return`? It should return a "
-            "dict that maps each name to its gradient."
+            "dict that maps each name to its gradient.",
+            name="gradients",
+            problem="returned_none",
         )
     if not isinstance(got, Mapping):
-        raise AssertionError(
+        raise CheckFailure(
             f"Your function should return a dict {{name: gradient}}{where}, but it returned a "
-            f"{_type_name(got)}: {_short(got)}"
+            f"{_type_name(got)}: {_short(got)}",
+            name="gradients",
+            problem="wrong_type",
         )
     missing = [k for k in expected if k not in got]
     if missing:
         hint = ""
         if all(not isinstance(k, str) for k in got) and got:
             hint = f" Use the names (strings such as {next(iter(expected))!r}) as the keys."
-        raise AssertionError(
+        raise CheckFailure(
             f"Your dict of gradients has no entry for {', '.join(repr(k) for k in missing)}"
             f"{where}. It should have one for every name: {', '.join(map(repr, expected))}; "
-            f"yours has {', '.join(map(repr, list(got)[:10])) or 'none'}.{hint}"
+            f"yours has {', '.join(map(repr, list(got)[:10])) or 'none'}.{hint}",
+            name="gradients",
+            problem="missing_keys",
         )
-    failures: list[tuple[str, str, list[str]]] = []
+    wrong: list[tuple[str, str, CheckFailure]] = []  # key, facts, the failure
     for key, exp in expected.items():
+        name = f"gradient for {key!r}"
         try:
-            check_array(
-                f"gradient for {key!r}",
+            found = _compare(
+                name,
                 got[key],
                 exp,
                 rtol=rtol,
                 atol=atol,
+                context=None,
                 m=m,
                 activation=_per_name(activation, key),
                 branches=(branches or {}).get(key),
                 per_example=(per_example or {}).get(key),
                 mistakes=(mistakes or {}).get(key),
             )
-        except AssertionError as exc:
-            failures.append((key, str(exc), _likely(str(exc))))
-    if not failures:
+        except CheckFailure as exc:  # not an array of finite numbers: its message, no diagnoses
+            wrong.append((key, str(exc), exc))
+            continue
+        if found is not None:
+            wrong.append((key, found.facts, _failure(name, found)))
+    if not wrong:
         return
-    names = ", ".join(repr(k) for k, _, _ in failures)
-    lines = [
-        f"{len(failures)} of {len(expected)} gradients are wrong{where}: {names}.",
-    ]
-    summary = next((bugs[0] for _, _, bugs in failures if bugs), None)
-    if summary:
-        lines.append(f"Likely bug: {summary}")
-    shown = failures[:SHOW_ENTRIES]
-    for _, text, _ in shown:
+    names = ", ".join(repr(key) for key, _, _ in wrong)
+    lines = [f"{len(wrong)} of {len(expected)} gradients are wrong{where}: {names}."]
+    summary = next((part.diagnoses[0] for _, _, part in wrong if part.diagnoses), None)
+    if summary is not None:
+        lines.append(f"Likely bug: {summary.message}")
+    shown = wrong[:SHOW_ENTRIES]
+    for _, facts, part in shown:
         lines.append("")
-        if summary:
-            text = text.replace(f"Likely bug: {summary}", "Likely bug: the same as above.")
-        lines.append(text)
-    if len(failures) > len(shown):
+        lines.append(facts + _likely(part.diagnoses, same=summary))
+    if len(wrong) > len(shown):
         lines.append("")
         lines.append(
-            f"({len(failures) - len(shown)} more are wrong. A wrong gradient makes every "
+            f"({len(wrong) - len(shown)} more are wrong. A wrong gradient makes every "
             "gradient computed from it wrong too, so fix the first one first.)"
         )
-    raise AssertionError("\n".join(lines))
-
-
-def _likely(message: str) -> list[str]:
-    marker = "  Likely bug: "
-    return [line[len(marker) :] for line in message.splitlines() if line.startswith(marker)]
+    parts = [part for _, _, part in wrong]
+    raise CheckFailure(
+        "\n".join(lines),
+        name=parts[0].name,
+        problem=parts[0].problem,
+        diagnoses=_unique([d for part in parts for d in part.diagnoses]),
+        parts=parts,
+    )
 
 
 def numeric_gradient_check(
@@ -531,9 +868,11 @@ def numeric_gradient_check(
     :func:`course.gradcheck.numerical_gradient`. The check passes when the relative error is
     below ``tol`` or every entry is within ``atol`` (a gradient that is exactly 0 makes the
     relative error meaningless). Returns the relative error. ``options`` go to
-    :func:`diagnose` (``m``, ``activation``, ``branches``, ...).
+    :func:`diagnoses` (``m``, ``activation``, ``branches``, ...).
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
+    from course.gradcheck import numerical_gradient, relative_error
+
     scalar = np.ndim(x) == 0
     x64 = np.array(x, dtype=np.float64).reshape(-1 if scalar else np.shape(x))
     if scalar:
@@ -548,19 +887,17 @@ def numeric_gradient_check(
     err = relative_error(arr, numeric)
     if err < tol or np.all(np.abs(arr - numeric) <= atol):
         return err
-    bugs = diagnose(arr, numeric, rtol=max(tol, 1e-5), atol=max(atol, 1e-7), **options)
-    raise AssertionError(
-        _report(
-            name,
-            arr,
-            numeric,
-            tol,
-            bugs,
-            context,
-            verdict="does not match centred finite differences",
-            ref="numeric",
-        )
+    found = diagnoses(arr, numeric, rtol=max(tol, 1e-5), atol=max(atol, 1e-7), **options)
+    facts = _facts(
+        name,
+        arr,
+        numeric,
+        tol,
+        context,
+        verdict="does not match centred finite differences",
+        ref="numeric",
     )
+    raise CheckFailure(facts + _likely(found), name=name, problem="wrong_values", diagnoses=found)
 
 
 # -- running a student's function ---------------------------------------------------------------
@@ -613,7 +950,8 @@ class _Sources:
 
 @contextmanager
 def own_work(part: str | None = None, forbid: Sequence[str | ModuleType] = ()) -> Iterator[None]:
-    """Fail after the block if any Python function of the ``forbid`` modules ran inside it.
+    """Fail after the block if any Python function of the ``forbid`` modules ran inside it
+    (a :class:`CheckFailure` with problem ``"own_work"``, and ``name`` the ``part``).
 
     Used by :func:`call_student` so that an exercise on, say, the backward sweep cannot be
     answered by calling ``course.graph``. It installs a profile hook (``sys.setprofile``) that
@@ -625,7 +963,7 @@ def own_work(part: str | None = None, forbid: Sequence[str | ModuleType] = ()) -
     Limits: it sees only Python code run in this thread (not C extensions called directly); it
     does not see code that the student copied into the notebook, libraries that are not in
     ``forbid``, or results computed before the block. A block that removes or replaces the hook
-    fails too. The rest is for a human grader to notice.
+    fails too (``"own_work_switched_off"``). The rest is for a human grader to notice.
     """
     files = _Sources(forbid)
     used: list[tuple[str, str]] = []
@@ -650,17 +988,21 @@ def own_work(part: str | None = None, forbid: Sequence[str | ModuleType] = ()) -
             sys.setprofile(previous)
     if removed:  # the block removed or replaced the hook: nothing it did can be vouched for
         what = f"{part}: " if part else ""
-        raise AssertionError(
-            f"{what}your function {SWITCHED_OFF} (sys.setprofile), so this part earns no credit."
+        raise CheckFailure(
+            f"{what}your function {SWITCHED_OFF} (sys.setprofile), so this part earns no credit.",
+            name=part or "",
+            problem="own_work_switched_off",
         )
     if used:
         module, function = used[0]
         what = f"{part}: " if part else ""
-        raise AssertionError(
+        raise CheckFailure(
             f"{what}{OWN_WORK_MESSAGE.format(module=module)}. Your function called "
             f"{function} from {module}. Such packages are there to check your answers; this "
             "exercise asks you to write the computation yourself, so an answer that lets a "
-            "package do it earns no credit for this part."
+            "package do it earns no credit for this part.",
+            name=part or "",
+            problem="own_work",
         )
 
 
@@ -673,8 +1015,10 @@ def call_student(
 ) -> Any:
     """Call a student's function and return its result, with plain messages for the usual trouble.
 
-    * not a function (the cell defining it was not run, or the name was reused): explained;
-    * still raises ``NotImplementedError`` (the unanswered stub): "you have not written ... yet";
+    * not a function (the cell defining it was not run, or the name was reused): explained
+      (a :class:`CheckFailure`, problem ``"not_a_function"``);
+    * still raises ``NotImplementedError`` (the unanswered stub): "you have not written ... yet"
+      (``"not_written"``);
     * ``forbid`` names modules the function may not use (see :func:`own_work`).
 
     Any other exception propagates unchanged, so the student sees their own traceback.
@@ -682,20 +1026,28 @@ def call_student(
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     name = getattr(func, "__name__", _type_name(func))
     if not callable(func):
-        raise AssertionError(
+        raise CheckFailure(
             f"{name} should be a function, but it is a {_type_name(func)}. Run the cell that "
-            "defines it, and do not reuse its name for a variable."
+            "defines it, and do not reuse its name for a variable.",
+            name=name,
+            problem="not_a_function",
         )
     try:
         with own_work(part, forbid):
             return func(*args, **kwargs)
     except NotImplementedError as exc:
+        # where it was raised: the last frame, or (when the grader called the function in the
+        # student's kernel) the name the kernel reported
+        inner = getattr(exc, "innermost", None)
         tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
+        while inner is None and tb is not None and tb.tb_next is not None:
             tb = tb.tb_next
-        inner = tb.tb_frame.f_code.co_name if tb is not None else name
+        if inner is None:
+            inner = tb.tb_frame.f_code.co_name if tb is not None else name
         which = name if inner in (name, "<module>", "<lambda>") else f"{inner} (used by {name})"
-        raise AssertionError(
+        raise CheckFailure(
             f"You have not written {which} yet: it still raises NotImplementedError. Replace "
-            "the line `raise NotImplementedError()` with your code and run the cell again."
+            "the line `raise NotImplementedError()` with your code and run the cell again.",
+            name=name,
+            problem="not_written",
         ) from None

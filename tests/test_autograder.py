@@ -60,13 +60,18 @@ def read_csv(path: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
     return list(reader.fieldnames or []), {r["student_id"]: r for r in rows}
 
 
-def gradebook_scores(root: Path, assignment: str) -> dict[str, dict[str, float]]:
-    """student -> grade_id -> points, read with nbgrader's own API."""
+def gradebook_scores(
+    root: Path, assignment: str, auto: bool = False
+) -> dict[str, dict[str, float]]:
+    """student -> grade_id -> points (``auto``: the automatic points only, without the manual
+    grades an earlier test gave), read with nbgrader's own API."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", COURSE_ID) as gb:
         return {
-            sub.student.id: {g.name: g.score for nb in sub.notebooks for g in nb.grades}
+            sub.student.id: {
+                g.name: g.auto_score if auto else g.score for nb in sub.notebooks for g in nb.grades
+            }
             for sub in gb.find_assignment(assignment).submissions
         }
 
@@ -82,12 +87,20 @@ class Run:
     rows: dict[str, dict[str, str]]
     feedback: dict[str, str]  # student -> text of the feedback page
     scores: dict[str, dict[str, float]]  # from the gradebook
+    auto: dict[str, dict[str, float]]  # the automatic points only, from the gradebook
 
 
 def read_run(root: Path, assignment: str, out: Path, proc: tuple[str, str, int]) -> Run:
     columns, rows = read_csv(out / f"{assignment}_grades.csv")
     pages = {p.stem: text_of(p) for p in (out / "feedback").glob("*.html")}
-    return Run(*proc, columns, rows, pages, gradebook_scores(root, assignment))
+    return Run(
+        *proc,
+        columns,
+        rows,
+        pages,
+        gradebook_scores(root, assignment),
+        gradebook_scores(root, assignment, auto=True),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -422,17 +435,32 @@ def test_run_autograder_writes_gradescope_results(gradescope_zip: Path, tmp_path
     assert proc.returncode == 0, proc.stdout + proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 12
-    tests = {t["name"].split(":")[0]: t for t in results["tests"]}
-    assert list(tests) == PS1_PARTS
+    parts: dict[str, list[dict]] = {}
+    for t in results["tests"]:
+        parts.setdefault(t["name"].split(":")[0], []).append(t)
+    assert list(parts) == PS1_PARTS
     expected = json.loads((SAMPLE / "ps1" / "expected.json").read_text())
     for grade_id, points in expected["bug_overwrite_branch"]["parts"].items():
-        assert tests[grade_id]["score"] == points
-        assert tests[grade_id]["status"] == ("passed" if points else "failed")
-    assert "overwritten instead of added at a branch" in tests["test_b_examples"]["output"]
-    assert tests["test_b_examples"]["visibility"] == "visible"  # visible tests only
-    assert tests["test_b_more"]["visibility"] == "after_due_date"  # holds hidden tests
-    assert tests["test_a_add_mul"]["max_score"] == 2
+        (scored,) = [t for t in parts[grade_id] if "score" in t]  # the points, once per part
+        assert scored["score"] == points
+        assert scored["status"] == ("passed" if points else "failed")
+    (examples,) = parts["test_b_examples"]  # visible checks only: one test, visible at once
+    assert "overwritten instead of added at a branch" in examples["output"]
+    assert examples["visibility"] == "visible"
+    # a part with hidden checks: its visible checks' message at once, the rest after the due date
+    visible, everything = parts["test_b_more"]
+    assert visible["name"].endswith("(visible checks)") and visible["visibility"] == "visible"
+    assert visible["status"] == "failed" and "overwritten" in visible["output"]
+    assert "score" not in visible
+    assert everything["visibility"] == "after_due_date" and everything["max_score"] == 4
+    assert "Not run" in everything["output"]  # the visible checks failed first
+    visible, everything = parts["test_c_hidden"]
+    assert visible["status"] == "passed" and everything["status"] == "passed"
+    assert everything["score"] == 3
+    assert "BEGIN HIDDEN" not in json.dumps(results)
+    assert examples["max_score"] == 4
     assert {"score", "output", "tests", "execution_time", "visibility"} <= set(results)
+    assert results["extra_data"]["isolation"].startswith("OS sandbox (bubblewrap")
 
 
 def test_run_autograder_without_a_notebook(
@@ -472,3 +500,60 @@ def test_traceback_lines_of_hidden_tests_are_removed():
     out = strip_traceback(frame, hidden)
     assert "secret_case" not in out and "BEGIN HIDDEN" not in out and "print('x')" not in out
     assert "check(visible)" in out and "---> (a hidden test)" in out
+
+
+# -- a dying worker; the trusted verdicts against the student's own ------------------------------
+
+
+def test_a_worker_that_dies_charges_only_its_own_student(
+    course: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ("correct", "bug_overwrite_branch", "blank", "rewritten"):
+        shutil.copy(SAMPLE / "ps1" / f"{name}.ipynb", folder / f"{name}.ipynb")
+    from autograder.grading import DIE_FOR
+
+    monkeypatch.setenv(DIE_FOR, "bug_overwrite_branch")  # its worker dies, every time
+    out = tmp_path / "out"
+    args = ["--course", str(course), "grade", "ps1", str(folder), "--jobs", "2"]
+    proc = cli(*args, "--out", str(out), "--no-progress")
+    run = read_run(course, "ps1", out, proc)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.rows["bug_overwrite_branch"]["status"] == "error"
+    assert "worker died" in run.rows["bug_overwrite_branch"]["message"]
+    expected = json.loads((SAMPLE / "ps1" / "expected.json").read_text())
+    scores = gradebook_scores(course, "ps1", auto=True)
+    for student in ("correct", "blank", "rewritten"):
+        assert run.rows[student]["status"].startswith("ok"), run.rows[student]
+        got = {part: scores[student][part] for part in expected[student]["parts"]}
+        assert got == expected[student]["parts"], student
+
+
+@pytest.mark.parametrize("assignment", CLASSES)
+def test_trusted_verdicts_agree_with_the_students_own_run(
+    graded, course: Path, tmp_path: Path, assignment: str
+) -> None:
+    """``--plain`` runs the tests in the student's kernel, as Validate does; the default runs
+    them in the grader. Every sample student gets the same points per test cell both ways."""
+    trusted_scores = graded(assignment).auto
+    args = ["--course", str(course), "grade", assignment, str(SAMPLE / assignment)]
+    args += ["--jobs", "2", "--no-progress", "--plain", "--out", str(tmp_path / "plain")]
+    plain = read_run(course, assignment, tmp_path / "plain", cli(*args))
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    own_scores = plain.auto
+    expected = json.loads((SAMPLE / assignment / "expected.json").read_text())
+    for student, want in expected.items():
+        parts = list(want["parts"])
+        own = {p: own_scores[student][p] for p in parts}
+        trusted = {p: trusted_scores[student][p] for p in parts}
+        assert trusted == want["parts"], student
+        # where the sandbox's absence of a forbidden module costs more, expected.json says so
+        differ = want.get("in_the_students_kernel", {}).get("parts", {})
+        assert own == {**want["parts"], **differ}, student
+        assert all(trusted[p] == 0 for p in differ), student
+
+
+def test_the_run_says_how_the_kernels_were_isolated(graded) -> None:
+    run = graded("ps1")
+    assert "isolation: OS sandbox (bubblewrap" in run.stdout, run.stdout[-2000:]

@@ -1,9 +1,18 @@
-"""course.checks: each usual mistake, made on purpose, is recognised and named in plain words."""
+"""course.checks: each usual mistake, made on purpose, is recognised and named in plain words.
+
+The same findings are data too: each detector returns a ``Diagnosis`` (checked on examples
+worked out by hand), every failing check raises a ``CheckFailure`` with its ``name``,
+``problem`` and ``diagnoses``, the messages stay word for word what they were, and the grader
+records the kinds (``autograder.checker.run_test``, ``autograder.run._verdict``).
+"""
 
 from __future__ import annotations
 
+import importlib.util
+import pickle
 import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -363,3 +372,414 @@ def test_own_work_fails_a_function_that_switches_the_check_off():
     # the same function without forbid is simply called
     assert checks.call_student(sneaky, 2.0, 3.0) == 6.0
     sys.setprofile(old)
+
+
+# -- typed results: one detector per mistake ------------------------------------------------------
+#
+# Each detector on a small example worked out by hand: the wrong answer is written down, not
+# computed by the code under test.
+
+COL = np.array([[3.0], [7.0]])  # a bias gradient (2, 1)...
+PER_EXAMPLE = np.array([[1.0, 2.0], [3.0, 4.0]])  # ... the sum over the batch of these columns
+
+
+def kinds(found) -> list[str]:
+    return [d.kind for d in found]
+
+
+def test_detector_transposed():
+    tall = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    found = checks.transposed(np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]), tall)
+    assert found.kind == "transpose" and "shape (2, 3) where (3, 2) is expected" in found.message
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    found = checks.transposed(np.array([[1.0, 3.0], [2.0, 4.0]]), square)
+    assert found.kind == "transpose" and "got.T would be correct" in found.message
+    symmetric = np.array([[1.0, 2.0], [2.0, 1.0]])  # its transpose is itself: no diagnosis
+    assert checks.transposed(symmetric, symmetric) is None
+    assert checks.transposed(np.array([[1.0, 2.0], [3.0, 5.0]]), square) is None
+
+
+def test_detector_not_summed_over_batch():
+    found = checks.not_summed_over_batch(PER_EXAMPLE, COL)
+    assert found.kind == "not_summed_over_batch"
+    assert "Summed over the batch, your numbers would be right." in found.message
+    other = checks.not_summed_over_batch(np.array([[1.0, 1.0], [1.0, 1.0]]), COL)
+    assert other.kind == "not_summed_over_batch" and "would be right" not in other.message
+    assert checks.not_summed_over_batch(np.array([[1.0, 2.0]]), COL) is None  # 1 row for 2
+    assert checks.not_summed_over_batch(COL, COL) is None
+
+
+def test_detector_reshaped():
+    found = checks.reshaped(np.array([3.0, 7.0]), COL)
+    assert found.kind == "reshape" and "you returned (2,), expected (2, 1)" in found.message
+    assert checks.reshaped(np.array([3.0, 8.0]), COL) is None  # other numbers
+    assert checks.reshaped(np.array([[7.0], [3.0]]), COL) is None  # the same shape
+
+
+def test_detector_wrong_shape():
+    found = checks.wrong_shape(np.zeros(3), COL)
+    assert found.kind == "wrong_shape" and "expected (2, 1), got (3,)" in found.message
+    assert checks.wrong_shape(np.zeros((2, 1)), COL) is None
+
+
+def test_detector_overwritten_at_branch():
+    # x feeds q (contribution 16) and s (contribution -4): dx = 12
+    found = checks.overwritten_at_branch(np.array(-4.0), np.array(12.0), [16.0, -4.0])
+    assert found.kind == "overwritten_at_branch" and "(number 2)" in found.message
+    named = {"from 'q'": 16.0, "from 's'": -4.0}
+    found = checks.overwritten_at_branch(np.array(16.0), np.array(12.0), named)
+    assert "only one of them (from 'q')" in found.message
+    assert checks.overwritten_at_branch(np.array(12.0), np.array(12.0), named) is None
+    assert checks.overwritten_at_branch(np.array(16.0), np.array(12.0), [16.0]) is None
+    assert checks.overwritten_at_branch(np.array(16.0), np.array(12.0), None) is None
+
+
+def test_detector_sign_flipped():
+    right = np.array([1.0, -2.0])
+    assert checks.sign_flipped(np.array([-1.0, 2.0]), right).kind == "sign"
+    assert checks.sign_flipped(np.array([-1.0, -2.0]), right) is None
+    assert checks.sign_flipped(np.zeros(2), np.zeros(2)) is None  # -0 is 0: no diagnosis
+
+
+def test_detectors_of_the_factor_m():
+    right = np.array([0.5, -1.0])
+    found = checks.factor_m_large(np.array([2.0, -4.0]), right, 4)
+    assert found.kind == "factor_m_large" and "m = 4 times too large" in found.message
+    found = checks.factor_m_small(np.array([0.125, -0.25]), right, 4)
+    assert found.kind == "factor_m_small" and "m = 4 times too small" in found.message
+    assert checks.factor_m_large(np.array([2.0, -4.0]), right, 3) is None
+    assert checks.factor_m_large(right, right, 1) is None
+    assert checks.factor_m_small(np.array([0.125, -0.25]), right, None) is None
+
+
+def test_detectors_of_the_factor_2():
+    right = np.array([0.5, -1.0])
+    assert checks.factor_2_large(np.array([1.0, -2.0]), right).kind == "factor_2_large"
+    assert checks.factor_2_small(np.array([0.25, -0.5]), right).kind == "factor_2_small"
+    assert checks.factor_2_large(np.array([0.25, -0.5]), right) is None
+    assert checks.factor_2_small(np.array([1.0, -2.0]), right) is None
+
+
+def test_detector_activation_for_derivative():
+    # f(z) = z^3, f'(z) = 3 z^2 at z = (1, 2): f = (1, 8), f' = (3, 12)
+    cube = (lambda z: z**3, lambda z: 3 * z**2, np.array([1.0, 2.0]))
+    found = checks.activation_for_derivative(np.array([1.0, 8.0]), np.array([3.0, 12.0]), cube)
+    assert found.kind == "activation_for_derivative"
+    # times the upstream gradient (2, -1): right (6, -12), with f instead of f' (2, -8)
+    found = checks.activation_for_derivative(np.array([2.0, -8.0]), np.array([6.0, -12.0]), cube)
+    assert found.kind == "activation_for_derivative"
+    assert (
+        checks.activation_for_derivative(np.array([2.0, 8.0]), np.array([3.0, 12.0]), cube) is None
+    )
+    assert (
+        checks.activation_for_derivative(np.array([1.0, 8.0]), np.array([3.0, 12.0]), None) is None
+    )
+
+
+def test_detector_one_example_bias():
+    found = checks.one_example_bias(np.array([[2.0], [4.0]]), COL, PER_EXAMPLE)
+    assert found.kind == "one_example_bias" and "example 1 alone" in found.message
+    assert checks.one_example_bias(np.array([[1.0], [3.0]]), COL, PER_EXAMPLE).kind == (
+        "one_example_bias"
+    )
+    assert checks.one_example_bias(np.array([[2.0], [3.0]]), COL, PER_EXAMPLE) is None
+    assert checks.one_example_bias(np.array([[2.0], [4.0]]), COL, None) is None
+
+
+def test_known_mistakes_keep_the_callers_kind_or_are_known_mistakes():
+    switched = checks.Diagnosis("switched_inputs", "the multiply gate switches its inputs")
+    mistakes = {"you forgot the upstream gradient": 3.0, switched: 2.0}
+    found = checks.known_mistakes(np.array(2.0), np.array(-3.0), mistakes)
+    assert found == [switched]
+    found = checks.known_mistakes(np.array(3.0), np.array(-3.0), mistakes)
+    assert found == [checks.Diagnosis("known_mistake", "you forgot the upstream gradient")]
+    assert checks.known_mistakes(np.array(3.0), np.array(3.0), mistakes) == []  # right: none
+    text = message(checks.check_array, "da", 2.0, -3.0, mistakes=mistakes)
+    assert "Likely bug: the multiply gate switches its inputs" in text
+
+
+def test_diagnoses_runs_the_detectors_in_order_and_diagnose_gives_their_words():
+    right = np.array([0.5, -1.0])
+    got = np.array([1.0, -2.0])  # 2 x right: with m = 2, both explanations fit
+    found = checks.diagnoses(got, right, m=2)
+    assert kinds(found) == ["factor_m_large", "factor_2_large"]
+    assert checks.diagnose(got, right, m=2) == [d.message for d in found]
+    extra = {checks.Diagnosis("doubled", "you doubled it"): got}
+    assert kinds(checks.diagnoses(got, right, mistakes=extra)) == ["doubled", "factor_2_large"]
+    # a shape that differs: only the shape detectors, and wrong_shape when none fits
+    assert kinds(checks.diagnoses(np.array([3.0, 7.0]), COL)) == ["reshape"]
+    assert kinds(checks.diagnoses(PER_EXAMPLE, COL)) == ["not_summed_over_batch"]
+    assert kinds(checks.diagnoses(np.zeros(3), COL)) == ["wrong_shape"]
+    assert checks.diagnoses(np.array([0.3, 0.1]), right) == []
+
+
+# -- typed results: what each failing check raises ------------------------------------------------
+
+
+def failure(call, *args, **kwargs) -> checks.CheckFailure:
+    """The CheckFailure of a failing check (fails the test if the check passes)."""
+    with pytest.raises(checks.CheckFailure) as info:
+        call(*args, **kwargs)
+    return info.value
+
+
+def test_a_check_failure_is_an_assertion_error_by_name_too():
+    exc = failure(checks.check_array, "dW", 2 * W, W)
+    assert isinstance(exc, AssertionError)
+    assert type(exc).__name__ == "AssertionError"  # the kernel's ename, what students read
+    assert type(exc).__qualname__ == "CheckFailure"
+    again = pickle.loads(pickle.dumps(exc))
+    assert (str(again), again.name, again.problem) == (str(exc), "dW", "wrong_values")
+    assert again.diagnoses == exc.diagnoses
+
+
+ARRAY_FAILURES = [
+    # (got, expected, options, problem, kinds)
+    (4 * W, W, {"m": 4}, "wrong_values", ["factor_m_large"]),
+    (W + 1.0, W, {}, "wrong_values", []),
+    (W.T, W, {}, "wrong_shape", ["transpose"]),
+    (np.array([3.0, 7.0]), COL, {}, "wrong_shape", ["reshape"]),
+    (np.array([np.nan, 1.0]), np.array([1.0, 1.0]), {}, "not_finite", []),
+    (None, W, {}, "returned_none", []),
+    ("0.5", 0.5, {}, "wrong_type", []),
+    (print, 0.5, {}, "wrong_type", []),
+    (Value(2.0), 0.5, {}, "wrong_type", []),
+]
+
+
+@pytest.mark.parametrize("got, expected, options, problem, found", ARRAY_FAILURES)
+def test_check_array_failures_are_typed(got, expected, options, problem, found):
+    exc = failure(checks.check_array, "dW2", got, expected, **options)
+    assert (exc.name, exc.problem, kinds(exc.diagnoses)) == ("dW2", problem, found)
+    for d in exc.diagnoses:  # each diagnosis is a line of the message
+        assert f"  Likely bug: {d.message}" in str(exc).splitlines()
+    assert exc.parts == ()
+
+
+def test_check_tuple_failures_are_typed():
+    name, labels = "mul_backward(2, 3, 1)", ("da", "db")
+    for got, problem in ((None, "returned_none"), (3.0, "wrong_type"), ((3.0,), "wrong_count")):
+        exc = failure(checks.check_tuple, name, got, (3.0, 2.0), labels)
+        assert (exc.name, exc.problem, exc.diagnoses) == (name, problem, ())
+    switched = checks.Diagnosis("switched_inputs", "the multiply gate switches its inputs")
+    exc = failure(
+        checks.check_tuple, name, (3.0, 3.0), (3.0, 2.0), labels, mistakes=[{}, {switched: 3.0}]
+    )
+    assert (exc.name, exc.problem) == ("db from mul_backward(2, 3, 1)", "wrong_values")
+    assert exc.diagnoses == (switched,)
+
+
+def test_check_gradients_failures_are_typed():
+    for got, problem in ((None, "returned_none"), ([W], "wrong_type"), ({0: W}, "missing_keys")):
+        exc = failure(checks.check_gradients, got, {"W": W})
+        assert (exc.name, exc.problem, exc.diagnoses) == ("gradients", problem, ())
+    expected = {"W2": W, "b2": COL, "W1": S}
+    got = {"W2": W, "b2": PER_EXAMPLE, "W1": -S}  # b2 not summed, then W1 with the sign flipped
+    exc = failure(checks.check_gradients, got, expected)
+    assert (exc.name, exc.problem) == ("gradient for 'b2'", "wrong_shape")  # the first wrong one
+    assert kinds(exc.diagnoses) == ["not_summed_over_batch", "sign"]
+    assert [(p.name, p.problem, kinds(p.diagnoses)) for p in exc.parts] == [
+        ("gradient for 'b2'", "wrong_shape", ["not_summed_over_batch"]),
+        ("gradient for 'W1'", "wrong_values", ["sign"]),
+    ]
+    got = {"W2": W, "b2": None, "W1": S}
+    exc = failure(checks.check_gradients, got, expected)
+    assert (exc.name, exc.problem, exc.diagnoses) == ("gradient for 'b2'", "returned_none", ())
+
+
+def test_numeric_gradient_check_failures_are_typed():
+    exc = failure(checks.numeric_gradient_check, lambda t: t**2, 3.0, 12.0, "d(t^2)/dt")
+    assert (exc.name, exc.problem, kinds(exc.diagnoses)) == (
+        "d(t^2)/dt",
+        "wrong_values",
+        ["factor_2_large"],
+    )
+    exc = failure(checks.numeric_gradient_check, lambda t: t**2, 3.0, None, "d(t^2)/dt")
+    assert exc.problem == "returned_none"
+
+
+def test_call_student_and_own_work_failures_are_typed():
+    exc = failure(checks.call_student, stub, 1, 2)
+    assert (exc.name, exc.problem, exc.diagnoses) == ("stub", "not_written", ())
+    exc = failure(checks.call_student, 3.0)
+    assert (exc.name, exc.problem) == ("float", "not_a_function")
+    exc = failure(
+        checks.call_student, calls_backward, 2.0, 3.0, part="part (b)", forbid=("course.graph",)
+    )
+    assert (exc.name, exc.problem) == ("part (b)", "own_work")
+    from course import graph as engine
+
+    def sneaky(a, b):
+        sys.setprofile(None)
+        return (engine.Value(a) * engine.Value(b)).data
+
+    old = sys.getprofile()
+    exc = failure(checks.call_student, sneaky, 2.0, 3.0, part="part (b)", forbid=(engine,))
+    sys.setprofile(old)
+    assert (exc.name, exc.problem) == ("part (b)", "own_work_switched_off")
+
+
+# -- the messages stay word for word what they were ----------------------------------------------
+
+
+def test_the_message_of_a_wrong_array_is_unchanged():
+    exc = failure(
+        checks.check_array,
+        "dW2",
+        [[-0.2, 0.08, 0.5]],
+        [[-0.05, 0.02, 0.125]],
+        m=4,
+        context="layer 2",
+    )
+    assert str(exc) == (
+        "Your dW2 is wrong (layer 2).\n"
+        "  shape: expected (1, 3), got (1, 3)\n"
+        "  relative error: 6.0e-01 (allowed: about 1e-06)\n"
+        "  entries that differ most:\n"
+        "    [0, 2]: expected 0.125, got 0.5\n"
+        "    [0, 0]: expected -0.05, got -0.2\n"
+        "    [0, 1]: expected 0.02, got 0.08\n"
+        "  Likely bug: your values are exactly m = 4 times too large: you summed over the m "
+        "examples of the batch but did not divide by m (the cost is the mean over the batch)."
+    )
+
+
+def test_the_message_of_a_wrong_shape_is_unchanged():
+    exc = failure(checks.check_array, "db", [1.0, 2.0], [[1.0], [2.0]])
+    assert str(exc) == (
+        "Your db is wrong.\n"
+        "  shape: expected (2, 1), got (2,)\n"
+        "  first entries: expected 1, 2; got 1, 2\n"
+        "  Likely bug: the numbers are right but the shape is not: you returned (2,), expected "
+        "(2, 1). Keep the shape of the variable (for a column, use keepdims=True in sums or "
+        ".reshape(-1, 1))."
+    )
+
+
+def test_the_message_of_wrong_gradients_is_unchanged():
+    exc = failure(
+        checks.check_gradients,
+        {"W2": [2.0, -4.0], "b2": [1.0]},
+        {"W2": np.array([1.0, -2.0]), "b2": np.array([0.5])},
+    )
+    assert str(exc) == (
+        "2 of 2 gradients are wrong: 'W2', 'b2'.\n"
+        "Likely bug: your values are exactly 2 times the right ones: a factor of 2 is missing or "
+        "extra (the 1/2 in the squared error, the 2 in d(x^2)/dx, or a path counted twice).\n"
+        "\n"
+        "Your gradient for 'W2' is wrong.\n"
+        "  shape: expected (2,), got (2,)\n"
+        "  relative error: 3.3e-01 (allowed: about 1e-06)\n"
+        "  entries that differ most:\n"
+        "    [1]: expected -2, got -4\n"
+        "    [0]: expected 1, got 2\n"
+        "  Likely bug: the same as above.\n"
+        "\n"
+        "Your gradient for 'b2' is wrong.\n"
+        "  shape: expected (1,), got (1,)\n"
+        "  relative error: 3.3e-01 (allowed: about 1e-06)\n"
+        "  entries that differ most:\n"
+        "    [0]: expected 0.5, got 1\n"
+        "  Likely bug: the same as above."
+    )
+    # each part keeps its own words
+    assert str(exc.parts[1]).endswith(
+        "  Likely bug: your values are exactly 2 times the right ones: a factor of 2 is missing "
+        "or extra (the 1/2 in the squared error, the 2 in d(x^2)/dx, or a path counted twice)."
+    )
+
+
+def test_the_plain_messages_are_unchanged():
+    assert str(failure(checks.call_student, stub, 1, 2)) == (
+        "You have not written stub yet: it still raises NotImplementedError. Replace the line "
+        "`raise NotImplementedError()` with your code and run the cell again."
+    )
+    assert str(
+        failure(checks.check_tuple, "add_backward(1, 2, 3)", None, (3, 3), ("da", "db"))
+    ) == (
+        "add_backward(1, 2, 3) returned None. Did you forget `return`? It should return 2 "
+        "results: return da, db"
+    )
+
+
+# -- the problem sets' own checks fail typed too --------------------------------------------------
+
+
+def _support(assignment: str):
+    """A problem set's support module, loaded from its file (as the tests of a notebook do)."""
+    path = Path(__file__).resolve().parent.parent / "source_assignments" / assignment
+    spec = importlib.util.spec_from_file_location(
+        f"{assignment}_support", path / f"{assignment}_support.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_batch_checks_of_ps4_name_their_mistake():
+    ps4 = _support("ps4")
+
+    def drops_last(m, batch_size, rng):
+        order = rng.permutation(m)
+        return [order[i : i + batch_size] for i in range(0, m - batch_size + 1, batch_size)]
+
+    exc = failure(ps4.check_batches, drops_last, 10, 3)
+    assert (exc.problem, kinds(exc.diagnoses)) == ("wrong_sizes", ["dropped_last_batch"])
+    assert "  Likely bug: you dropped the last, smaller batch" in str(exc)
+
+    def with_replacement(m, batch_size, rng):
+        idx = rng.integers(0, m, size=m)
+        return [idx[i : i + batch_size] for i in range(0, m, batch_size)]
+
+    exc = failure(ps4.check_batches, with_replacement, 40, 7)
+    assert (exc.problem, kinds(exc.diagnoses)) == ("not_every_sample", ["with_replacement"])
+    assert str(exc).endswith("Likely bug: " + exc.diagnoses[0].message)
+
+
+# -- the grader records the typed failure ---------------------------------------------------------
+
+
+def test_the_grader_records_what_a_failed_check_found():
+    from autograder import checker, run
+
+    def no_kernel(text: str, timeout: float) -> str:
+        raise AssertionError("this test needs nothing of a kernel")
+
+    link = checker.Link(no_kernel)
+    base = checker.preamble(["import numpy as np\nfrom course import checks"])
+    source = "checks.check_array('dW', np.array([2.0, -4.0]), np.array([0.5, -1.0]), m=4)"
+    found: list = []
+    outputs = checker.run_test(source, base, link, failures=found)
+    assert outputs[-1]["ename"] == "AssertionError"  # what nbgrader and the student see
+    assert outputs[-1]["evalue"].startswith("Your dW is wrong.")
+    assert set(outputs[-1]) == {"output_type", "ename", "evalue", "traceback"}  # plain nbformat
+    assert found == [{"name": "dW", "problem": "wrong_values", "diagnoses": ["factor_m_large"]}]
+    verdict = run._verdict(outputs, found)
+    assert (verdict["passed"], verdict["problem"], verdict["diagnoses"]) == (
+        False,
+        "wrong_values",
+        ["factor_m_large"],
+    )
+    # two gradients with the same mistake: its kind once
+    source = (
+        "checks.check_gradients({'b2': np.ones((2, 3)), 'b1': np.ones((1, 3))}, "
+        "{'b2': np.full((2, 1), 3.0), 'b1': np.full((1, 1), 3.0)})"
+    )
+    found = []
+    checker.run_test(source, base, link, failures=found)
+    assert found == [
+        {
+            "name": "gradient for 'b2'",
+            "problem": "wrong_shape",
+            "diagnoses": ["not_summed_over_batch"],
+        }
+    ]
+    # a passing test, and a failure that is not a check's: nothing typed to record
+    for source in ("checks.check_array('dW', 1.0, 1.0)", "assert 1 == 2, 'plain'"):
+        found = []
+        outputs = checker.run_test(source, base, link, failures=found)
+        assert found == []
+        assert (run._verdict(outputs, found)["problem"], run._verdict(outputs)["diagnoses"]) == (
+            None,
+            [],
+        )

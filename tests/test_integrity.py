@@ -1,46 +1,61 @@
 """The tamper-and-fault suite: hostile and broken ps1 submissions, graded through the real pipeline.
 
 One class is graded once (``autograder.grading.grade``, two workers, exactly as
-``python -m autograder grade`` does) in a temporary copy of the course: 45 honest students (the
-sample class of ps1, copied round-robin under new ids) and every case of ``tests/integrity/cases``
-(the cases and what each must score are in ``tests/integrity/cases_*.py``). The tests then check
-that every case got the points its honest code deserves, that the report names what was
-detected, that the honest students got exactly what they get alone, and that the course's files
-and gradebook are intact. A second test interrupts a grading run and runs it again.
+``python -m autograder grade`` does) in a temporary copy of the course, from the course's own
+``submitted/`` folder in nbgrader's layout (``submitted/<student>/ps1/``): 45 honest students
+(the sample class of ps1, copied round-robin under new ids) and every case of
+``tests/integrity/cases`` with the files and links it puts beside its notebook (the cases and
+what each must score are in ``tests/integrity/cases_*.py``). While it grades, the suite listens
+on the host's loopback and on an abstract unix socket, and keeps a process of its own running,
+for the cases that reach for them. The tests then check that every case got the points its honest
+code deserves, that the report names what was detected, that the honest students got exactly
+what they get alone, that the course's files, the installed package and the gradebook are intact,
+that no feedback shows a hidden test, and that no submission held a worker much longer than the
+notebook's time budget or made it grow. A second test interrupts a grading run and runs it again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
+import resource
+import select
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from autograder.coursedir import Course
 from autograder.findings import KINDS
 from autograder.grading import Result, grade
-from tests.integrity.case import CASES as CASE_FOLDER
-from tests.integrity.case import SAMPLE, Case
+from tests.integrity.case import CELL_TIMEOUT, NOTEBOOK_SECONDS, SAMPLE, Case
+from tests.integrity.cases_box import ABSTRACT, MARKER, PORTS
 from tests.integrity.make_cases import all_cases, stale
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HONEST = 45
-CELL_TIMEOUT = 10  # seconds a cell may run in this suite's course (the course default is 120)
 CASES = all_cases()
 BY_NAME = {c.name: c for c in CASES}
 EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
+#: how long grading one submission may take at most: its budget, one cell's timeout past it,
+#: the seconds a stuck kernel gets after an interrupt, and starting, saving and feedback
+MOST_SECONDS = NOTEBOOK_SECONDS + CELL_TIMEOUT + 25
+#: the largest resident memory a grading worker (or a kernel) may reach, in MiB
+MOST_WORKER_MB = 1024
 
 pytestmark = pytest.mark.slow
 
@@ -55,10 +70,13 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 def make_course(root: Path) -> Course:
-    """A temporary course with ps1 released and a short cell timeout."""
+    """A temporary course with ps1 released, a short cell timeout and a short notebook budget
+    (a test's call of a student's function may take as long as a cell)."""
     root.mkdir(parents=True, exist_ok=True)
     config = (ROOT / "nbgrader_config.py").read_text()
     config += f"\nc.Execute.timeout = {CELL_TIMEOUT}\n"
+    config += f"c.BoxedExecute.notebook_seconds = {NOTEBOOK_SECONDS}\n"
+    config += f"c.BoxedExecute.call_seconds = {CELL_TIMEOUT}\n"
     (root / "nbgrader_config.py").write_text(config)
     shutil.copytree(
         ROOT / "source_assignments" / "ps1",
@@ -91,34 +109,110 @@ class Graded:
     course: Course
     result: Result
     honest: dict[str, str]  # student -> the sample notebook it is a copy of
-    before: dict[str, str]  # digest of the course's source folder before grading
+    before: dict[str, str]  # digest of the course's own files before grading
     gradebook_rows: dict[str, int]  # table -> rows, read with sqlite after grading
     seconds: float
+    escaped: list[str] = field(default_factory=list)  # what reached the suite's own listeners
+    worker_mb: float | None = None  # the largest resident memory of a worker or kernel, MiB
+
+
+def instructor_files(root: Path) -> dict[str, str]:
+    """The digest of what grading must not change in a course: its configuration, the
+    assignment's source and its release."""
+    files = {"nbgrader_config.py": hashlib.sha256((root / "nbgrader_config.py").read_bytes())}
+    out = {name: h.hexdigest() for name, h in files.items()}
+    for folder in ("source_assignments", "release"):
+        out.update({f"{folder}/{k}": v for k, v in digest(root / folder).items()})
+    return out
+
+
+class Bait:
+    """What the suite keeps open on the host while it grades: listeners on the loopback and on
+    an abstract unix socket, and a process of its own. No box may reach any of them."""
+
+    def __init__(self) -> None:
+        self.sockets: list[tuple[str, socket.socket]] = []
+        for port in PORTS:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:  # in use: the payload's connection would prove nothing here
+                s.close()
+                continue
+            s.listen(8)
+            self.sockets.append((f"127.0.0.1:{port}", s))
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            u.bind("\0" + ABSTRACT)
+        except OSError:  # another run of the suite listens there
+            u.close()
+        else:
+            u.listen(8)
+            self.sockets.append((f"@{ABSTRACT}", u))
+        self.process = subprocess.Popen(["sleep", "3600"])
+
+    def reached(self) -> list[str]:
+        out = []
+        for name, s in self.sockets:
+            readable, _, _ = select.select([s], [], [], 0)
+            if readable:
+                out.append(f"a connection to {name}")
+        if self.process.poll() is not None:
+            out.append(f"the suite's own process (ended with {self.process.returncode})")
+        return out
+
+    def close(self) -> None:
+        for _, s in self.sockets:
+            s.close()
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        self.process.wait()
+
+
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 @pytest.fixture(scope="module")
 def graded(environment, tmp_path_factory: pytest.TempPathFactory) -> Graded:
     root = tmp_path_factory.mktemp("integrity_course")
     course = make_course(root)
-    folder = tmp_path_factory.mktemp("class")
+    submitted = root / "submitted"
+    submitted.mkdir()
     samples = sorted(p for p in SAMPLE.glob("*.ipynb"))
     honest = {}
     for k in range(HONEST):
         source = samples[k % len(samples)]
         student = f"honest{k:02d}_{source.stem}"
-        shutil.copy(source, folder / f"{student}.ipynb")
+        (submitted / student / "ps1").mkdir(parents=True)
+        shutil.copy(source, submitted / student / "ps1" / "ps1.ipynb")
         honest[student] = source.stem
     for case in CASES:
-        shutil.copy(CASE_FOLDER / f"{case.name}.ipynb", folder / f"hostile_{case.name}.ipynb")
-    before = digest(root / "source_assignments")
-    start = time.perf_counter()
-    result = grade(course, "ps1", folder, jobs=2, out=tmp_path_factory.mktemp("out"))
-    seconds = time.perf_counter() - start
+        case.submit(submitted, f"hostile_{case.name}", root)
+    before = instructor_files(root)
+    peak_before = _children_peak_mb()
+    bait = Bait()
+    try:
+        start = time.perf_counter()
+        result = grade(course, "ps1", submitted, jobs=2, out=tmp_path_factory.mktemp("out"))
+        seconds = time.perf_counter() - start
+        escaped = bait.reached()
+    finally:
+        bait.close()
+    peak = _children_peak_mb()
     with sqlite3.connect(root / "gradebook.db") as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         rows = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
-    print(f"\nintegrity suite: graded {len(result.outcomes)} submissions in {seconds:.1f} s")
-    return Graded(course, result, honest, before, rows, seconds)
+        rows["integrity_check"] = db.execute("PRAGMA integrity_check").fetchone()[0]
+    slowest = sorted(result.outcomes.values(), key=lambda o: -o.seconds)[:5]
+    print(
+        f"\nintegrity suite: graded {len(result.outcomes)} submissions in {seconds:.1f} s; "
+        f"slowest: {', '.join(f'{o.student} {o.seconds:.1f} s' for o in slowest)}; "
+        f"largest worker or kernel: {peak:.0f} MiB"
+    )
+    worker_mb = peak if peak_before < MOST_WORKER_MB else None  # else earlier tests' children
+    return Graded(course, result, honest, before, rows, seconds, escaped, worker_mb)
 
 
 def problems_of(graded: Graded, student: str) -> list:
@@ -133,8 +227,15 @@ def test_the_stored_cases_are_what_their_builders_make() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_each_case_gets_what_its_honest_code_deserves(graded: Graded, case: Case) -> None:
     student = f"hostile_{case.name}"
-    outcome = graded.result.outcomes[student]
+    outcome = graded.result.outcomes.get(student)
     row = graded.result.table.row(student)
+    if case.never_graded:  # skipped when the class was read, or an error row: never points
+        skipped = [name for name, _ in graded.result.skipped if f"/{student}" in name]
+        assert outcome is None or not outcome.graded, (student, row and row.parts)
+        assert outcome is not None or skipped, f"{student} is neither graded nor skipped"
+        assert row is None or not row.total, (student, row.parts)
+        return
+    assert outcome is not None, f"{student} was not graded: {graded.result.skipped}"
     if case.error:
         assert not outcome.graded and outcome.error, (student, outcome)
         assert row is None or not row.total
@@ -148,9 +249,15 @@ def test_each_case_gets_what_its_honest_code_deserves(graded: Graded, case: Case
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_each_case_is_reported_in_plain_words(graded: Graded, case: Case) -> None:
     student = f"hostile_{case.name}"
+    if case.never_graded and student not in graded.result.outcomes:
+        reasons = [why for name, why in graded.result.skipped if f"/{student}" in name]
+        assert reasons and all(len(why) > 10 for why in reasons), graded.result.skipped
+        return
     findings = problems_of(graded, student)
     kinds = {f.kind for f in findings}
     assert case.kinds <= kinds, f"{case.name}: expected {case.kinds}, found {findings}"
+    if case.one_of:
+        assert case.one_of & kinds, f"{case.name}: expected one of {case.one_of}, found {findings}"
     for f in findings:
         assert f.kind in KINDS and len(f.message) > 10
     line = "; ".join(graded.result.problems().get(student, []))
@@ -171,10 +278,30 @@ def test_the_honest_students_are_unaffected(graded: Graded) -> None:
         assert kinds <= allowed, (student, outcome.findings)
 
 
+def _marked(folder: Path) -> list[str]:
+    """Files under ``folder`` that hold the payloads' marker (or are named after the suite)."""
+    found = []
+    for path in folder.rglob("*"):
+        if "integrity_suite" in path.name:
+            found.append(str(path))
+        elif path.is_file() and not path.is_symlink() and path.stat().st_size < 50_000_000:
+            with contextlib.suppress(OSError):
+                if MARKER.encode() in path.read_bytes():
+                    found.append(str(path))
+    return found
+
+
 def test_the_course_files_and_the_gradebook_are_intact(graded: Graded) -> None:
     root = graded.course.root
-    assert digest(root / "source_assignments") == graded.before
-    expected_students = len(graded.honest) + len(CASES)
+    assert instructor_files(root) == graded.before
+    assert graded.gradebook_rows["integrity_check"] == "ok"
+    expected_students = len(graded.result.outcomes)
+    never = {f"hostile_{c.name}" for c in CASES if c.never_graded}
+    assert set(graded.result.outcomes) >= {
+        *graded.honest,
+        *(f"hostile_{c.name}" for c in CASES if not c.never_graded),
+    }
+    assert len(graded.result.outcomes) <= len(graded.honest) + len(CASES)
     assert graded.gradebook_rows["submitted_assignment"] == expected_students
     assert graded.gradebook_rows["student"] == expected_students
     assert len(graded.result.table.rows) == expected_students
@@ -185,8 +312,85 @@ def test_the_course_files_and_the_gradebook_are_intact(graded: Graded) -> None:
             outputs = json.dumps(
                 [c.get("outputs", []) for c in json.loads(page.read_text())["cells"]]
             )
-            leaked += [student for word in ("LEAKED", "WROTE", "REMOVED") if word in outputs]
+            leaked += [
+                (student, word) for word in ("LEAKED", "WROTE", "REMOVED") if word in outputs
+            ]
     assert not leaked, leaked
+    # what a payload writes is nowhere outside its own box: the course, the installed package,
+    # the environment's site-packages
+    site = Path(sysconfig.get_paths()["purelib"])
+    touched = _marked(root / "source_assignments") + _marked(root / "release")
+    touched += _marked(ROOT / "course") + _marked(ROOT / "source_assignments" / "ps1")
+    touched += [str(p) for p in site.glob("*integrity_suite*")]
+    touched += [str(p) for p in root.iterdir() if p.is_file() and MARKER.encode() in p.read_bytes()]
+    assert not touched, touched
+    assert not never & {s for s, o in graded.result.outcomes.items() if o.graded}
+
+
+def test_nothing_reached_the_host(graded: Graded) -> None:
+    """No box connected to the suite's listeners or signalled its process."""
+    assert not graded.escaped, graded.escaped
+
+
+def _hidden_test_lines() -> list[str]:
+    """The lines of ps1's hidden tests that the released notebook does not hold."""
+    source = nbformat.read(ROOT / "source_assignments" / "ps1" / "ps1.ipynb", as_version=4)
+    released = nbformat.read(SAMPLE / "blank.ipynb", as_version=4)
+    visible = {line.strip() for c in released.cells for line in c.source.splitlines()}
+    hidden = []
+    for c in source.cells:
+        inside = False
+        for line in c.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) > 20 and line.strip() not in visible:
+                hidden.append(line.strip())
+    assert len(hidden) > 10
+    return hidden
+
+
+def _output_text(nb: nbformat.NotebookNode) -> str:
+    """Everything the outputs of a notebook's cells say, as text."""
+    parts = []
+    for c in nb.cells:
+        for out in c.get("outputs", []):
+            parts += [str(out.get(key, "")) for key in ("text", "ename", "evalue")]
+            parts += [str(line) for line in out.get("traceback", [])]
+            parts += [str(v) for v in out.get("data", {}).values()]
+    return "\n".join(parts)
+
+
+def test_no_feedback_shows_a_hidden_test(graded: Graded) -> None:
+    """Neither a feedback page nor an output of an autograded notebook holds a line of the
+    hidden tests (the kernel never had them to print)."""
+    import html
+
+    hidden = _hidden_test_lines()
+    shown = []
+    for student, pages in graded.result.feedback.items():
+        for page in pages:
+            text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+            shown += [(student, "feedback", line) for line in hidden if line in text]
+        notebook = graded.course.root / "autograded" / student / "ps1" / "ps1.ipynb"
+        if notebook.is_file():
+            text = _output_text(nbformat.read(notebook, as_version=4))
+            shown += [(student, "outputs", line) for line in hidden if line in text]
+    assert graded.result.feedback, "no feedback pages"
+    assert not shown, shown[:5]
+
+
+def test_no_submission_holds_a_worker_past_its_budget(graded: Graded) -> None:
+    outcomes = graded.result.outcomes.items()
+    slow = {s: round(o.seconds, 1) for s, o in outcomes if o.seconds > MOST_SECONDS}
+    assert not slow, f"longer than {MOST_SECONDS} s: {slow}"
+
+
+def test_the_workers_stay_small(graded: Graded) -> None:
+    if graded.worker_mb is None:
+        pytest.skip("an earlier test's process was already larger than the bound")
+    assert graded.worker_mb < MOST_WORKER_MB, f"{graded.worker_mb:.0f} MiB"
 
 
 def test_feedback_stays_bounded_and_readable(graded: Graded) -> None:
@@ -231,7 +435,7 @@ def _kernels_under(folder: str) -> list[int]:
 def test_an_interrupted_run_loses_nothing_and_a_second_run_finishes(
     environment, tmp_path: Path, how: signal.Signals
 ) -> None:
-    course = make_course(tmp_path / "course")
+    course = make_course(tmp_path / "the_course")  # not "course": it would shadow the package
     folder = tmp_path / "class"
     folder.mkdir()
     names = {}

@@ -21,6 +21,10 @@ Two diagnoses are added here to those of :mod:`course.checks`:
   is a numpy ufunc and ``torch.sigmoid`` a builtin: the profile hook of
   :func:`course.checks.own_work` only sees Python code, so it cannot see them);
 * :func:`check_stable` reports an overflow warning with the entry of ``z`` that caused it.
+
+The course modules are imported only by the functions that need them: while the assignment is
+graded, the ones it forbids are not available in your kernel (:func:`depth_table` then prints a
+note instead of its table).
 """
 
 from __future__ import annotations
@@ -35,7 +39,6 @@ from typing import Any
 
 import numpy as np
 
-from course import activations as act
 from course import checks
 
 # code that computes the activations for you: not allowed inside a student's function (packages
@@ -56,13 +59,19 @@ KINK_GAP = 1e-3  # finite differences skip entries this close to a kink
 
 Func = Callable[[np.ndarray], Any]
 
-# The course's reference (forward, derivative from z) for each activation.
-REFERENCE: dict[str, tuple[Callable, Callable]] = {
-    "sigmoid": (act.sigmoid, act.sigmoid_prime),
-    "tanh": (act.tanh, act.tanh_prime),
-    "relu": (act.relu, act.relu_prime),
-    "leaky_relu": (act.leaky_relu, act.leaky_relu_prime),
-}
+
+def reference(name: str) -> tuple[Callable, Callable]:
+    """The course's reference ``(forward, derivative from z)`` for an activation, from
+    :mod:`course.activations` ("sigmoid", "tanh", "relu" or "leaky_relu")."""
+    from course import activations as act
+
+    return {
+        "sigmoid": (act.sigmoid, act.sigmoid_prime),
+        "tanh": (act.tanh, act.tanh_prime),
+        "relu": (act.relu, act.relu_prime),
+        "leaky_relu": (act.leaky_relu, act.leaky_relu_prime),
+    }[name]
+
 
 # Forward functions written independently of course.activations, for finite differences.
 INDEPENDENT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
@@ -199,19 +208,23 @@ def call(func: Func, z: np.ndarray, part: str) -> Any:
     if found is not None:
         module, what = found
         name = getattr(func, "__name__", "your function")
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{part}: {checks.OWN_WORK_MESSAGE.format(module=module)}. Your function {name} "
             f"uses {what}. Such packages are there to check your answers; this "
             "exercise asks you to write the computation yourself (with numpy's np.exp, np.tanh, "
             "np.maximum, np.where, ...), so an answer that lets a package do it earns no credit "
-            "for this part."
+            "for this part.",
+            name=part,
+            problem="own_work",
         )
     if given.shape != z.shape or not np.array_equal(given, z):
         name = getattr(func, "__name__", "your function")
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Your {name} changed its input z in place (for example z[z < 0] = 0 or z *= ...). "
             "Backprop still needs Z[l] after the forward pass, so leave z unchanged: work on a "
-            "copy (z.copy()) or build a new array (np.maximum, np.where, ...)."
+            "copy (z.copy()) or build a new array (np.maximum, np.where, ...).",
+            name=name,
+            problem="changed_input",
         )
     return got
 
@@ -226,9 +239,11 @@ def _check_float64(name: str, got: Any, context: str) -> None:
             else "for example (z > 0).astype(float) or np.where(z > 0, 1.0, 0.0) instead of "
             "integers"
         )
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Your {name} returns numbers of type {dtype} ({context}); return float64, like z: "
-            f"{how}."
+            f"{how}.",
+            name=name,
+            problem="wrong_dtype",
         )
 
 
@@ -237,6 +252,8 @@ def _check_float64(name: str, got: Any, context: str) -> None:
 
 def forward_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
     """Known wrong forward values for ``z``, keyed by an explanation."""
+    from course import activations as act
+
     with np.errstate(all="ignore"):
         if name == "sigmoid":
             return {
@@ -276,6 +293,8 @@ def forward_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
 
 def derivative_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
     """Known wrong derivatives for ``z``, keyed by an explanation."""
+    from course import activations as act
+
     zero = z == 0
     with np.errstate(all="ignore"):
         if name == "sigmoid":
@@ -351,7 +370,7 @@ def check_pair(
     __tracebackhide__ = True
     z = np.array(z, dtype=np.float64)
     where = _describe(z) + (f", {context}" if context else "")
-    ref_f, ref_d = REFERENCE[name]
+    ref_f, ref_d = reference(name)
     got_f = call(f, z, part)
     checks.check_array(
         f"{name}(z)", got_f, ref_f(z), context=where, mistakes=forward_mistakes(name, z)
@@ -468,14 +487,16 @@ def check_stable(
     except (RuntimeWarning, FloatingPointError) as exc:
         bad = _first_warning(func, z)
         at = f" at z = {bad:g}" if bad is not None else ""
-        raise AssertionError(
+        raise checks.CheckFailure(
             f'Your {label}(z) is not stable for large inputs: numpy warned "{exc}"{at} '
             f"({where}). The tests turn such warnings into errors, because an overflow on the "
             f"way is a bug even when the final value happens to be right. "
             + STABILITY_HINT.get(label, STABILITY_HINT.get(name, ""))
-            + WHERE_HINT
+            + WHERE_HINT,
+            name=f"{label}(z)",
+            problem="unstable",
         ) from None
-    ref_f, ref_d = REFERENCE[name]
+    ref_f, ref_d = reference(name)
     expected = ref_d(z) if label.endswith("_prime") else ref_f(z)
     activation = (ref_f, ref_d, z) if label.endswith("_prime") else None
     checks.check_array(f"{label}(z)", got, expected, context=where, activation=activation)
@@ -536,8 +557,16 @@ def depth_table(depth: int = 10, names: tuple[str, ...] = ("sigmoid", "tanh", "r
 
     Uses :func:`course.vanishing.layer_gradient_norms` (Xavier initialisation for sigmoid and
     tanh, He for ReLU): layer 1 is next to the inputs, the last layer is the output layer.
+    Where ``course.vanishing`` is not available (while the assignment is graded), a one-line
+    note says so instead.
     """
-    from course.vanishing import layer_gradient_norms
+    try:
+        from course.vanishing import layer_gradient_norms
+    except ImportError:
+        return (
+            "(this table is computed with course.vanishing, which is not available while the "
+            "assignment is graded)"
+        )
 
     norms = {n: layer_gradient_norms(n, depth) for n in names}
     rows = [f"{'layer':<12}" + "".join(f"{n:>12}" for n in names)]

@@ -16,21 +16,24 @@ passed to it as ``mistakes`` (known wrong answers with an explanation), built he
 on the biases, the ReLU value where its derivative belongs, ``W`` where ``W.T`` belongs, the
 softmax taken along the wrong axis, and so on. The numerical-stability check of part (b) (a
 warning raised as an error, explained in plain words) is also here.
+
+The course modules are imported only by the functions that compute references: while the
+assignment is graded, the ones it forbids are not available in your kernel, and the example cases
+(:func:`affine_case`, :func:`network_case`, ...) need none of them.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from course import checks
-from course.activations import softmax
-from course.graph import Value
-from course.losses import get_output_loss
-from course.mlp import MLP
+
+if TYPE_CHECKING:  # course.mlp is imported where the references are computed
+    from course.mlp import MLP
 
 # code that computes the graded results for you: not allowed inside a student's function
 # (packages that are not installed are skipped, and none is imported to check)
@@ -61,15 +64,20 @@ def _results(name: str, got: object, labels: tuple[str, ...]) -> tuple[Any, ...]
     __tracebackhide__ = True
     n = len(labels)
     if got is None:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} returned None. Did you forget `return`? It should return {n} results: "
-            f"return {', '.join(labels)}"
+            f"return {', '.join(labels)}",
+            name=name,
+            problem="returned_none",
         )
     if not isinstance(got, (tuple, list)) or len(got) != n:
-        what = f"{len(got)} results" if isinstance(got, (tuple, list)) else type(got).__name__
-        raise AssertionError(
+        sequence = isinstance(got, (tuple, list))
+        what = f"{len(got)} results" if sequence else type(got).__name__
+        raise checks.CheckFailure(
             f"{name} should return a tuple of {n} results ({', '.join(labels)}), but it "
-            f"returned {what}: {checks._short(got)}"
+            f"returned {what}: {checks._short(got)}",
+            name=name,
+            problem="wrong_count" if sequence else "wrong_type",
         )
     return tuple(got)
 
@@ -129,6 +137,8 @@ def affine_case(seed: int, n_prev: int, n: int, m: int) -> dict[str, Array]:
 
 def _affine_net(W: Array, b: Array) -> MLP:
     """A one-layer ``course.mlp`` network with identity output whose only layer is ``(W, b)``."""
+    from course.mlp import MLP
+
     net = MLP([W.shape[1], W.shape[0]], output="identity", loss="half_sse")
     net.params = {"W1": W.copy(), "b1": b.copy()}
     return net
@@ -166,16 +176,20 @@ def check_affine_forward(
     }
     checks.check_array(f"Z from {name}", Z, expected, mistakes=mistakes)
     if not isinstance(cache, (tuple, list)) or len(cache) != 3:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"The cache from {name} should be the tuple (A_prev, W, b), but it is "
-            f"{checks._short(cache)}. affine_backward receives exactly this tuple."
+            f"{checks._short(cache)}. affine_backward receives exactly this tuple.",
+            name=f"cache from {name}",
+            problem="wrong_cache",
         )
     for label, want, have in zip(("A_prev", "W", "b"), (A_prev, W, b), cache):
         if np.shape(have) != want.shape or not np.array_equal(np.asarray(have), want):
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"The cache from {name} should be the tuple (A_prev, W, b), in this order, but "
                 f"its entry for {label} is not the {label} you received (shape "
-                f"{np.shape(have)}, expected {want.shape})."
+                f"{np.shape(have)}, expected {want.shape}).",
+                name=f"cache from {name}",
+                problem="wrong_cache",
             )
 
 
@@ -249,11 +263,23 @@ def large_logits_cases() -> list[tuple[Array, Array]]:
 
 def softmax_ce_reference(Z: Array, y: Array) -> tuple[float, Array]:
     """``(J, dZ)`` from ``course.losses``: mean cross-entropy and ``(softmax(Z) - T) / m``."""
+    from course.losses import get_output_loss
+
     head = get_output_loss("softmax", "cross_entropy")
     T = one_hot(y, Z.shape[0])
     P = head.activate(Z)
     J = float(np.mean(head.per_sample(Z, P, T)))
     return J, head.delta(Z, P, T) / Z.shape[1]
+
+
+NO_LOG_SUM_EXP = checks.Diagnosis(
+    "no_log_sum_exp",
+    "exp of a large number overflows (e^710 is already inf) and the log of a probability that "
+    "rounded to 0 is -inf. softmax does not change when a constant is subtracted from a column, "
+    "so subtract the column maximum before exp, and compute log softmax(Z) as Z - max - "
+    "log(sum(exp(Z - max))) (the log-sum-exp trick) instead of taking the log of the "
+    "probabilities.",
+)
 
 
 def _run_numerically(func: Callable, *args: Any, part: str, name: str) -> Any:
@@ -265,13 +291,12 @@ def _run_numerically(func: Callable, *args: Any, part: str, name: str) -> Any:
             with np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
                 return checks.call_student(func, *args, part=part, forbid=FORBID)
     except (RuntimeWarning, FloatingPointError) as exc:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} is not numerically stable: numpy warned {str(exc)!r} (in this test a "
-            "warning counts as an error). Likely bug: exp of a large number overflows (e^710 is "
-            "already inf) and the log of a probability that rounded to 0 is -inf. softmax does "
-            "not change when a constant is subtracted from a column, so subtract the column "
-            "maximum before exp, and compute log softmax(Z) as Z - max - log(sum(exp(Z - max))) "
-            "(the log-sum-exp trick) instead of taking the log of the probabilities."
+            f"warning counts as an error). Likely bug: {NO_LOG_SUM_EXP.message}",
+            name=name,
+            problem="unstable",
+            diagnoses=[NO_LOG_SUM_EXP],
         ) from None
 
 
@@ -284,6 +309,8 @@ def check_softmax_ce(
     finite-difference check of ``dZ`` (skipped for huge logits, where it would lose digits).
     """
     __tracebackhide__ = True
+    from course.activations import softmax
+
     Z = np.array(Z, dtype=np.float64)
     y = np.array(y, dtype=np.int64)
     K, m = Z.shape
@@ -339,6 +366,8 @@ def norm_case(seed: int, k: int, n: int) -> tuple[Array, Array]:
 
 def sq_norm_reference(x: Array, W: Array) -> tuple[float, Array, Array]:
     """``(f, df/dW, df/dx)`` of ``f = ||W x||^2``, by the scalar graph of ``course.graph``."""
+    from course.graph import Value
+
     k, n = W.shape
     Wv = [[Value(float(W[i, j])) for j in range(n)] for i in range(k)]
     xv = [Value(float(x[j, 0])) for j in range(n)]
@@ -436,6 +465,8 @@ def network_reference(
     X: Array, y: Array, params: Mapping[str, Array], l2: float
 ) -> tuple[float, dict[str, Array]]:
     """``(J, grads)`` from ``course.mlp.MLP([n0, n1, K], hidden="relu", output="softmax", ...)``."""
+    from course.mlp import MLP
+
     n1, n0 = params["W1"].shape
     K = params["W2"].shape[0]
     net = MLP([n0, n1, K], hidden="relu", output="softmax", loss="cross_entropy", l2=l2)

@@ -20,6 +20,12 @@ extra sigma' at the output, sigma(-z)), overflow or 0/0 for large ``|z|``, input
 place; the update-rule mistakes of part (c) (no bias correction, ``t`` ignored, a velocity of
 the other convention, the wrong sign, parameters not updated in place, gradients changed); and
 the underfitting / overfitting hint of part (d).
+
+The course modules are imported only by the functions that need them: while the assignment is
+graded, the ones it forbids are not available in your kernel. :func:`momentum_state`,
+:func:`adam_state`, :func:`gradient_case`, :func:`predict` and :func:`accuracy` work there too
+(the last two then compute the network's forward pass in numpy, with the same numbers);
+:func:`moons_split` needs ``course.data``.
 """
 
 from __future__ import annotations
@@ -30,11 +36,6 @@ from typing import Any
 import numpy as np
 
 from course import checks
-from course.activations import sigmoid as reference_sigmoid
-from course.data import moons, train_test_split
-from course.losses import OutputLoss
-from course.mlp import MLP
-from course.optim import Adam, Momentum
 
 # Parts (a)-(c): your functions must not run code of these modules (the package's batch
 # generator, network, losses, activations and optimizers, or a library that does the work).
@@ -86,37 +87,108 @@ def _as_batches(got: object, name: str) -> list[np.ndarray]:
     """What a student's ``batches`` returned, as a list of 1-D integer arrays (or a message)."""
     __tracebackhide__ = True
     if got is None:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} returned None. Did you forget `return`? It should return a list of index "
-            "arrays, one per mini-batch."
+            "arrays, one per mini-batch.",
+            name=name,
+            problem="returned_none",
         )
     if isinstance(got, np.ndarray) and got.ndim == 1:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} returned one array of shape {got.shape}, but it should return a LIST of "
             "index arrays, one per mini-batch: cut the shuffled indices into pieces of "
-            "batch_size."
+            "batch_size.",
+            name=name,
+            problem="wrong_type",
         )
     if isinstance(got, (str, bytes, dict, set)) or not isinstance(got, Iterable):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} should return a list of index arrays, but it returned a "
-            f"{type(got).__name__}: {checks._short(got)}"
+            f"{type(got).__name__}: {checks._short(got)}",
+            name=name,
+            problem="wrong_type",
         )
     out = []
     for k, b in enumerate(list(got)):
         arr = np.asarray(b)
         if arr.ndim != 1:
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"batch {k} from {name} has shape {arr.shape}, but every batch should be a 1-D "
-                "array of sample indices (columns of X), e.g. array([23, 20, 12, ...])."
+                "array of sample indices (columns of X), e.g. array([23, 20, 12, ...]).",
+                name=f"batch {k} from {name}",
+                problem="wrong_shape",
             )
         if arr.size and arr.dtype.kind not in "iu":
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"batch {k} from {name} holds {arr.dtype} values ({checks._short(b)}), but "
                 "indices must be integers (X[:, idx] needs integer idx): use rng.permutation(m), "
-                "which gives integers."
+                "which gives integers.",
+                name=f"batch {k} from {name}",
+                problem="wrong_dtype",
             )
         out.append(arr.astype(np.int64))
     return out
+
+
+DRAWN_WITH_REPLACEMENT = checks.Diagnosis(
+    "with_replacement",
+    "the indices were drawn with replacement (rng.integers, or rng.choice(m, size) without "
+    "replace=False); cut ONE permutation of 0..m-1 into pieces instead.",
+)
+
+
+def _size_mistake(
+    sizes: list[int], want: list[int], m: int, batch_size: int
+) -> list[checks.Diagnosis]:
+    """What explains batch sizes ``sizes`` where ``want`` is right (at most one diagnosis)."""
+    rest = m % batch_size
+    if batch_size > m and not sizes:
+        return [
+            checks.Diagnosis(
+                "no_batch",
+                f"you returned no batch at all. When batch_size ({batch_size}) is "
+                f"larger than m ({m}), the epoch is ONE batch holding all m samples (a loop "
+                "that keeps only full batches drops this last, smaller batch).",
+            )
+        ]
+    if rest and sizes == want[:-1]:
+        return [
+            checks.Diagnosis(
+                "dropped_last_batch",
+                f"you dropped the last, smaller batch: the {rest} samples left "
+                f"over after {len(want) - 1} full batches are never used. Keep it: the last "
+                f"batch of an epoch holds what is left (m - {len(want) - 1} * batch_size = "
+                f"{rest} samples).",
+            )
+        ]
+    if sorted(sizes) == sorted(want):
+        return [
+            checks.Diagnosis(
+                "short_batch_not_last",
+                "the sizes are right but the smaller batch is not the last one. "
+                "Keep the short batch at the end (the lectures' R chunker shuffles the chunk "
+                "sizes too; here, as in course.data.BatchGenerator, only the samples are "
+                "shuffled).",
+            )
+        ]
+    if len(sizes) == len(want) and sum(sizes) == m and max(sizes) - min(sizes) <= 1:
+        return [
+            checks.Diagnosis(
+                "equal_parts",
+                "you split into nearly equal parts (as np.array_split does). "
+                "Every batch must hold exactly batch_size samples except the last.",
+            )
+        ]
+    if sum(sizes) > m:
+        return [
+            checks.Diagnosis(
+                "with_replacement",
+                "some samples appear more than once (did you draw the indices "
+                "with replacement, e.g. rng.integers or rng.choice(m, size) with "
+                "replace=True?). Use one permutation of 0..m-1 per epoch.",
+            )
+        ]
+    return []
 
 
 def _check_epoch(got: list[np.ndarray], m: int, batch_size: int, name: str) -> None:
@@ -127,58 +199,33 @@ def _check_epoch(got: list[np.ndarray], m: int, batch_size: int, name: str) -> N
     allidx = np.concatenate(got) if got else np.zeros(0, dtype=np.int64)
     counts = np.bincount(allidx[(allidx >= 0) & (allidx < m)], minlength=m)
     missing = np.flatnonzero(counts == 0)
-    rest = m % batch_size
     if sizes != want:
-        lines = [
+        found = _size_mistake(sizes, want, m, batch_size)
+        raise checks.CheckFailure(
             f"{name} gave batches of sizes {_sizes(sizes)}, but one epoch of m = {m} samples in "
             f"batches of {batch_size} has sizes {_sizes(want)}."
-        ]
-        if batch_size > m and not got:
-            lines.append(
-                f"  Likely bug: you returned no batch at all. When batch_size ({batch_size}) is "
-                f"larger than m ({m}), the epoch is ONE batch holding all m samples (a loop "
-                "that keeps only full batches drops this last, smaller batch)."
-            )
-        elif rest and sizes == want[:-1]:
-            lines.append(
-                f"  Likely bug: you dropped the last, smaller batch: the {rest} samples left "
-                f"over after {len(want) - 1} full batches are never used. Keep it: the last "
-                f"batch of an epoch holds what is left (m - {len(want) - 1} * batch_size = "
-                f"{rest} samples)."
-            )
-        elif sorted(sizes) == sorted(want):
-            lines.append(
-                "  Likely bug: the sizes are right but the smaller batch is not the last one. "
-                "Keep the short batch at the end (the lectures' R chunker shuffles the chunk "
-                "sizes too; here, as in course.data.BatchGenerator, only the samples are "
-                "shuffled)."
-            )
-        elif len(sizes) == len(want) and sum(sizes) == m and max(sizes) - min(sizes) <= 1:
-            lines.append(
-                "  Likely bug: you split into nearly equal parts (as np.array_split does). "
-                "Every batch must hold exactly batch_size samples except the last."
-            )
-        elif sum(sizes) > m:
-            lines.append(
-                "  Likely bug: some samples appear more than once (did you draw the indices "
-                "with replacement, e.g. rng.integers or rng.choice(m, size) with "
-                "replace=True?). Use one permutation of 0..m-1 per epoch."
-            )
-        raise AssertionError("\n".join(lines))
+            + "".join(f"\n  Likely bug: {d.message}" for d in found),
+            name=name,
+            problem="wrong_sizes",
+            diagnoses=found,
+        )
     if allidx.size and (allidx.min() < 0 or allidx.max() >= m):
         bad = allidx[(allidx < 0) | (allidx >= m)]
         hint = " (indices start at 0 in Python, not 1)" if bad.max() == m else ""
-        raise AssertionError(
-            f"{name} gave index {int(bad[0])}, but the samples are the columns 0..{m - 1}{hint}."
+        raise checks.CheckFailure(
+            f"{name} gave index {int(bad[0])}, but the samples are the columns 0..{m - 1}{hint}.",
+            name=name,
+            problem="index_out_of_range",
         )
     if missing.size:
         twice = np.flatnonzero(counts > 1)
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} must use every sample exactly once per epoch, but sample(s) "
             f"{_few(missing)} never appear and sample(s) {_few(twice)} appear more than once. "
-            "Likely bug: the indices were drawn with replacement (rng.integers, or "
-            "rng.choice(m, size) without replace=False); cut ONE permutation of 0..m-1 into "
-            "pieces instead."
+            f"Likely bug: {DRAWN_WITH_REPLACEMENT.message}",
+            name=name,
+            problem="not_every_sample",
+            diagnoses=[DRAWN_WITH_REPLACEMENT],
         )
 
 
@@ -225,38 +272,48 @@ def check_shuffling(
     other = _call_batches(func, m, batch_size, np.random.default_rng(seed + 7919), part)
     order = np.concatenate(first)
     if m >= 8 and np.array_equal(order, np.arange(m)):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"{name} visits the samples in the order 0, 1, 2, ..., {m - 1}: they are not "
             "shuffled. Draw a random permutation of the indices from rng (rng.permutation(m)) "
-            "and cut it into batches."
+            "and cut it into batches.",
+            name=name,
+            problem="not_shuffled",
         )
     if m >= 8 and not np.array_equal(np.concatenate(again), order):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Two calls of {name} with generators made from the SAME seed gave different "
             "orders. Draw the random order from the generator rng that you are given (for "
             "example rng.permutation(m)), not from np.random.shuffle / np.random.permutation "
             "(numpy's global generator) or a generator of your own: then a run can be "
-            "reproduced from its seed."
+            "reproduced from its seed.",
+            name=name,
+            problem="not_reproducible",
         )
     if m >= 8 and np.array_equal(np.concatenate(second), order):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Two epochs in a row from the same generator rng ({name} called twice) gave the "
             "same order. Every epoch needs a NEW permutation drawn from rng: do not create a "
-            "generator with a fixed seed inside the function, and do not reset rng."
+            "generator with a fixed seed inside the function, and do not reset rng.",
+            name=name,
+            problem="same_order_each_epoch",
         )
     if m >= 8 and np.array_equal(np.concatenate(other), order):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Generators with different seeds gave the same order from {name}: the order "
-            "must come from the rng you are given."
+            "must come from the rng you are given.",
+            name=name,
+            problem="ignores_rng",
         )
     if batch_size >= 2 and len(first) >= 4:
         runs = [b.size > 1 and np.all(np.diff(np.sort(b)) == 1) for b in first]
         if all(runs):
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"Every batch from {name} holds consecutive samples (such as 20, 21, ..., "
                 f"{20 + batch_size - 1}): you shuffled the order of the batches or of the "
                 "samples inside a batch, but not the samples across batches. Shuffle all m "
-                "indices first (rng.permutation(m)), then cut the permutation into batches."
+                "indices first (rng.permutation(m)), then cut the permutation into batches.",
+                name=name,
+                problem="not_shuffled_across_batches",
             )
 
 
@@ -282,23 +339,25 @@ def random_batch_cases(seed: int, count: int = 12) -> list[tuple[int, int]]:
 # part (b): batch-averaged gradients of a one-hidden-layer network
 # =================================================================================================
 
-_HEAD = OutputLoss("sigmoid", "bce")
-
 
 def check_sigmoid(func: Callable, z: Any, part: str = "part (b)") -> None:
     """``func(z)`` against ``course.activations.sigmoid``, with numpy's overflow an error."""
     __tracebackhide__ = True
+    from course.activations import sigmoid as reference_sigmoid
+
     z = np.array(z, dtype=np.float64)
     try:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             got = checks.call_student(func, z.copy(), part=part, forbid=FORBID)
     except FloatingPointError as exc:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Your sigmoid is not numerically stable for z between {z.min():g} and {z.max():g}: "
             f'numpy reported "{exc}". np.exp(-z) overflows for z below -709 (and np.exp(z) '
             "above 709). Compute it from e = np.exp(-np.abs(z)), which is at most 1: "
             "sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0. Note that "
-            "np.where(z >= 0, a, b) evaluates BOTH a and b for every entry."
+            "np.where(z >= 0, a, b) evaluates BOTH a and b for every entry.",
+            name="sigmoid(z)",
+            problem="unstable",
         ) from None
     checks.check_array(
         "sigmoid(z)",
@@ -318,6 +377,8 @@ def reference_gradients(
     X: np.ndarray, Y: np.ndarray, params: Mapping[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
     """dJ/dparam from ``course.mlp.MLP`` (sigmoid hidden, sigmoid output, BCE), output first."""
+    from course.mlp import MLP
+
     n0, n1, n2 = X.shape[0], params["W1"].shape[0], params["W2"].shape[0]
     net = MLP([n0, n1, n2], hidden="sigmoid", output="sigmoid", loss="bce", init="zeros")
     net.params = _copy(params)
@@ -326,10 +387,13 @@ def reference_gradients(
 
 
 def cost(X: np.ndarray, Y: np.ndarray, params: Mapping[str, np.ndarray]) -> float:
-    """J: the binary cross-entropy averaged over the batch, computed from Z2 (no log(0))."""
+    """J: the binary cross-entropy averaged over the batch, computed from Z2 (no log(0)), by
+    ``course.losses``."""
+    from course.losses import OutputLoss
+
     A1 = _sigmoid(params["W1"] @ X + params["b1"])
     Z2 = params["W2"] @ A1 + params["b2"]
-    return float(np.mean(_HEAD.per_sample(Z2, _sigmoid(Z2), Y)))
+    return float(np.mean(OutputLoss("sigmoid", "bce").per_sample(Z2, _sigmoid(Z2), Y)))
 
 
 def _variants(X: np.ndarray, Y: np.ndarray, params: Mapping[str, np.ndarray]) -> dict:
@@ -470,9 +534,11 @@ def check_mlp_gradients(
                     "Yhat (1 - Yhat) or taking log(Yhat) divides by 0. With the cross-entropy, "
                     "use dJ/dZ2 = (Yhat - Y) / m directly: the sigma' factors cancel."
                 )
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"Your mlp_gradients is not numerically stable ({where}): numpy reported "
-                f'"{exc}". {hint}'
+                f'"{exc}". {hint}',
+                name="mlp_gradients",
+                problem="unstable",
             ) from None
     else:
         got = checks.call_student(func, X, Y, params, part=part, forbid=FORBID)
@@ -482,9 +548,11 @@ def check_mlp_gradients(
         *((f"params[{k!r}]", keep[2][k], params[k]) for k in KEYS),
     ):
         if not np.array_equal(before, after):
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"Your mlp_gradients changed its input {label} ({where}). It must only read "
-                "X, Y and params: compute new arrays (A = ..., not A += ... on an input)."
+                "X, Y and params: compute new arrays (A = ..., not A += ... on an input).",
+                name=label,
+                problem="changed_input",
             )
     expected = reference_gradients(X, Y, params)
     checks.check_gradients(
@@ -551,10 +619,12 @@ def _check_returned_copy(result: object, params: dict, before: dict, name: str, 
     __tracebackhide__ = True
     unchanged = all(np.array_equal(params[k], before[k]) for k in before)
     if unchanged and isinstance(result, Mapping) and set(before) <= set(result):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Your {name} returned new parameters but left the dict params unchanged ({where}). "
             "Update params in place: params[name] += step (or params[name] = new array); the "
-            "training loop keeps using the same dict."
+            "training loop keeps using the same dict.",
+            name=name,
+            problem="not_in_place",
         )
 
 
@@ -568,24 +638,30 @@ def _check_unchanged(grads: dict, grads_keep: dict, name: str, where: str) -> No
     __tracebackhide__ = True
     for k in grads_keep:
         if not np.array_equal(grads[k], grads_keep[k]):
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"Your {name} changed grads[{k!r}] ({where}). It must only read the gradients: "
-                "write lr * g into a new array (step = lr * g), not g *= lr."
+                "write lr * g into a new array (step = lr * g), not g *= lr.",
+                name=f"grads[{k!r}]",
+                problem="changed_input",
             )
 
 
 def _state_array(state: object, slot: str, key: str, name: str, where: str) -> object:
     __tracebackhide__ = True
     if not isinstance(state, Mapping) or slot not in state:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"After your {name}, the state dict has no entry {slot!r} ({where}). Keep the "
-            f"running averages in the dict you were given: state[{slot!r}][name]."
+            f"running averages in the dict you were given: state[{slot!r}][name].",
+            name=f"state[{slot!r}]",
+            problem="missing_state",
         )
     inner = state[slot]
     if not isinstance(inner, Mapping) or key not in inner:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"After your {name}, state[{slot!r}] has no entry {key!r} ({where}): keep one "
-            f"array per parameter, state[{slot!r}][{key!r}] with the shape of params[{key!r}]."
+            f"array per parameter, state[{slot!r}][{key!r}] with the shape of params[{key!r}].",
+            name=f"state[{slot!r}][{key!r}]",
+            problem="missing_state",
         )
     return inner[key]
 
@@ -601,6 +677,8 @@ def check_momentum(
 ) -> None:
     """Several steps of ``func(params, grads, state, lr, beta)`` against course.optim.Momentum."""
     __tracebackhide__ = True
+    from course.optim import Momentum
+
     case = update_case(seed, shapes)
     params = _copy(case["params"])
     state = momentum_state(params)
@@ -741,6 +819,8 @@ def check_adam(
     resumes at step ``t0``.
     """
     __tracebackhide__ = True
+    from course.optim import Adam
+
     case = update_case(seed, shapes)
     params = _copy(case["params"])
     state = adam_state(params)
@@ -825,6 +905,8 @@ def moons_split(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``X_train (2, 300), Y_train (1, 300), X_test (2, 100), Y_test (1, 100)`` from
     ``course.data.moons`` (0/1 float targets), split 75/25 with both classes in proportion."""
+    from course.data import moons, train_test_split
+
     X, y = moons(m=m, noise=noise, seed=seed)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_fraction=0.25, seed=seed, stratify=True)
     Y_tr = y_tr.reshape(1, -1).astype(np.float64)
@@ -833,7 +915,18 @@ def moons_split(
 
 
 def predict(params: Mapping[str, np.ndarray], X: np.ndarray) -> np.ndarray:
-    """0/1 predictions ``(1, m)`` by ``course.mlp.MLP``: 1 where sigma(Z2) > 1/2."""
+    """0/1 predictions ``(1, m)`` by ``course.mlp.MLP``: 1 where sigma(Z2) > 1/2.
+
+    Where ``course.mlp`` is not available (while the assignment is graded), the same forward
+    pass in numpy (the same formulas and operations, so the same numbers).
+    """
+    try:
+        from course.mlp import MLP
+    except ImportError:
+        p = _copy(params)
+        A1 = _sigmoid(p["W1"] @ np.asarray(X, dtype=np.float64) + p["b1"])
+        Yhat = _sigmoid(p["W2"] @ A1 + p["b2"])
+        return (Yhat[0] > 0.5).astype(np.float64).reshape(1, -1)
     n0, h = params["W1"].shape[1], params["W1"].shape[0]
     net = MLP([n0, h, 1], hidden="sigmoid", output="sigmoid", loss="bce", init="zeros")
     net.params = _copy(params)
@@ -848,35 +941,45 @@ def accuracy(params: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray) -> 
 def _check_trained_params(got: object, n0: int) -> dict[str, np.ndarray]:
     __tracebackhide__ = True
     if got is None:
-        raise AssertionError(
+        raise checks.CheckFailure(
             "Your train returned None. Did you forget `return params`? It should return the "
-            "trained parameters {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}."
+            "trained parameters {'W1': ..., 'b1': ..., 'W2': ..., 'b2': ...}.",
+            name="train",
+            problem="returned_none",
         )
     if not isinstance(got, Mapping):
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Your train should return the dict of parameters, but it returned a "
-            f"{type(got).__name__}: {checks._short(got)}"
+            f"{type(got).__name__}: {checks._short(got)}",
+            name="train",
+            problem="wrong_type",
         )
     missing = [k for k in KEYS if k not in got]
     if missing:
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"The dict returned by train has no {', '.join(map(repr, missing))}: it must hold "
-            "W1, b1, W2 and b2."
+            "W1, b1, W2 and b2.",
+            name="train",
+            problem="missing_keys",
         )
     params = {k: checks._as_array(f"params[{k!r}] from train", got[k]) for k in KEYS}
     h = params["W1"].shape[0] if params["W1"].ndim == 2 else -1
     want = {"W1": (h, n0), "b1": (h, 1), "W2": (1, h), "b2": (1, 1)}
     for k in KEYS:
         if params[k].shape != want[k] or h < 1:
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"params[{k!r}] from train has shape {params[k].shape}; for {n0} inputs, h "
                 f"hidden units and one output the shapes are W1 ({h}, {n0}), b1 ({h}, 1), "
-                f"W2 (1, {h}), b2 (1, 1)."
+                f"W2 (1, {h}), b2 (1, 1).",
+                name=f"params[{k!r}] from train",
+                problem="wrong_shape",
             )
         if not np.all(np.isfinite(params[k])):
-            raise AssertionError(
+            raise checks.CheckFailure(
                 f"params[{k!r}] from train contains nan or inf: the training diverged. Lower "
-                "the learning rate, and check parts (b) and (c) first."
+                "the learning rate, and check parts (b) and (c) first.",
+                name=f"params[{k!r}] from train",
+                problem="not_finite",
             )
     return params
 
@@ -904,22 +1007,27 @@ def check_training(
     where = f"moons data seed {data_seed}, train(X, Y, seed={train_seed})"
     if test_acc < threshold:
         if train_acc < threshold:
-            hint = (
+            hint = checks.Diagnosis(
+                "underfitting",
                 "The training accuracy is low too: the network has not learned the training "
                 "set yet (underfitting). Train longer (more epochs), use a larger learning "
                 "rate or more hidden units, and make sure parts (a)-(c) pass their tests: a "
-                "wrong gradient or update rule trains badly or not at all."
+                "wrong gradient or update rule trains badly or not at all.",
             )
         else:
-            hint = (
+            hint = checks.Diagnosis(
+                "overfitting",
                 "The training accuracy is fine but the held-out accuracy is not: the network "
                 "learned the training points too specifically. Use fewer epochs or hidden "
-                "units."
+                "units.",
             )
-        raise AssertionError(
+        raise checks.CheckFailure(
             f"Your trained network classifies {test_acc:.1%} of the {Y_te.shape[1]} held-out "
             f"points right ({where}); at least {threshold:.0%} is required. Training "
-            f"accuracy: {train_acc:.1%}.\n  {hint}"
+            f"accuracy: {train_acc:.1%}.\n  {hint.message}",
+            name="train",
+            problem="low_accuracy",
+            diagnoses=[hint],
         )
     print(
         f"{where}: held-out accuracy {test_acc:.1%} (required {threshold:.0%}), "

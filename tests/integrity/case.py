@@ -5,6 +5,10 @@ correct submission with one part made blank (so that the honest score of that pa
 then tampered with, or a fault planted in one part. ``tests/integrity/make_cases.py`` writes every
 case to ``tests/integrity/cases/<name>.ipynb`` (the files the suite grades); the suite checks the
 stored files are what the builders make.
+
+The suite grades the class in nbgrader's layout, from the course's own ``submitted/`` folder
+(``submitted/<student>/ps1/ps1.ipynb``), so that a case may also put files and links beside its
+notebook (``beside``, ``links``): written by the suite when it builds the class, not stored.
 """
 
 from __future__ import annotations
@@ -40,6 +44,10 @@ TESTS_OF = {
     "b_backward": ["test_b_examples", "test_b_more"],
     "c_direct_indirect": ["test_c_visible", "test_c_hidden"],
 }
+#: seconds a cell may run in the suite's course (the course's default is 120), and the wall-time
+#: budget of one notebook there (autograder.run.BoxedExecute.notebook_seconds; default 900)
+CELL_TIMEOUT = 10
+NOTEBOOK_SECONDS = 30
 STUB = "# YOUR CODE HERE (then delete the next line)\nraise NotImplementedError()"
 
 
@@ -48,8 +56,16 @@ class Case:
     """``build()`` returns the submission: a notebook, or raw bytes for a broken file.
 
     ``parts``: the points each test cell must get (every test cell of ps1). ``kinds``: the kinds
-    of :class:`autograder.findings.Finding` the report must list for it (at least these).
+    of :class:`autograder.findings.Finding` the report must list for it (at least these);
+    ``one_of``: at least one of these kinds too (where what is reported depends on timing).
     ``error``: grading this submission must end in an error row (an invalid file).
+
+    ``beside``: files put next to the notebook in the student's folder (path in the folder ->
+    text). ``links``: symbolic links put there (path in the folder -> what it points at,
+    relative to the course's root); the path ``"."`` makes the student's assignment folder
+    itself a link, ``".."`` the student's folder, and a link named ``ps1.ipynb`` replaces the
+    notebook. ``never_graded``: nothing of the submission may be graded (it is skipped, or an
+    error row with no points).
     """
 
     name: str
@@ -58,6 +74,10 @@ class Case:
     parts: dict[str, float]
     kinds: set[str] = field(default_factory=set)
     error: bool = False
+    one_of: set[str] = field(default_factory=set)
+    beside: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
+    never_graded: bool = False
 
     @property
     def total(self) -> float:
@@ -71,6 +91,29 @@ class Case:
         else:
             path.write_text(dumps(made))
         return path
+
+    def submit(self, submitted: Path, student: str, course: Path) -> Path:
+        """Put this case into a course's ``submitted/`` folder as ``student``'s ps1, with its
+        files and links beside the notebook; the folder it made."""
+        top = submitted / student
+        folder = top / "ps1"
+        if ".." in self.links:
+            top.symlink_to(course / self.links[".."])
+            return folder
+        top.mkdir(parents=True)
+        if "." in self.links:
+            folder.symlink_to(course / self.links["."])
+            return folder
+        folder.mkdir()
+        if "ps1.ipynb" not in self.links:
+            (folder / "ps1.ipynb").write_bytes((CASES / f"{self.name}.ipynb").read_bytes())
+        for name, text in self.beside.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(text)
+        for name, target in self.links.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).symlink_to(course / target)
+        return folder
 
 
 def dumps(nb: nbformat.NotebookNode) -> str:

@@ -4,6 +4,14 @@ Each case is the correct ps1 submission with one part made *wrong* (an answer th
 tests fail: its points are 0) and then a cheat added that would make the wrong answer pass if it
 worked: monkeypatching what the tests rely on (3), letting the package compute the answer (4),
 reaching for the course's files (5), and printing a fake success (6).
+
+The tests never run in the student's kernel (``autograder/checker.py`` runs them in the grader,
+which asks the kernel only for the notebook's functions and values), so a patch made in the
+kernel cannot change a verdict: each of (3) earns exactly what its honest code deserves, by
+construction, and is no longer reported as such (where its code reaches for the machinery
+grading relies on, the report points a human at it: "suspicious"). The package's forbidden
+modules are stubs in the kernel's box (4: "delegation"), and the course's files are not in the
+box at all (5).
 """
 
 from __future__ import annotations
@@ -153,6 +161,31 @@ DELEGATIONS = {
         'import importlib\nengine = importlib.import_module("course" + ".graph")',
         "engine.Value",
     ),
+    "delegate_dunder_import": (
+        'Value = __import__("course.graph", fromlist=["Value"]).Value',
+        "Value",
+    ),
+    "delegate_exec_source": (
+        "import os\n\nimport course\n\n"
+        '_path = os.path.join(os.path.dirname(course.__file__), "graph.py")\n'
+        '_graph = {"__name__": "course.graph"}\n'
+        "with open(_path) as _fh:\n"
+        '    exec(compile(_fh.read(), _path, "exec"), _graph)',
+        '_graph["Value"]',
+    ),
+    "delegate_pyc": (
+        "import glob\nimport importlib.util\nimport marshal\nimport os\n\nimport course\n\n"
+        '_graph = {"__name__": "course.graph"}\n'
+        '_folder = os.path.join(os.path.dirname(course.__file__), "__pycache__")\n'
+        '_compiled = sorted(glob.glob(os.path.join(_folder, "graph.*.pyc")))\n'
+        "if _compiled:  # the compiled module, past its 16-byte header\n"
+        '    with open(_compiled[0], "rb") as _fh:\n'
+        "        exec(marshal.loads(_fh.read()[16:]), _graph)\n"
+        "else:  # no compiled copy: the code object the import system itself would run\n"
+        '    _spec = importlib.util.find_spec("course.graph")\n'
+        '    exec(_spec.loader.get_code("course.graph"), _graph)',
+        '_graph["Value"]',
+    ),
     "delegate_copy": (
         "import copy\nimport types\nfrom course import graph\n\n"
         "MyValue = type('MyValue', (graph.Value,), {})\n"
@@ -251,56 +284,54 @@ CASES = [
         "numpy.allclose, isclose, array_equal and testing.assert_allclose made to say yes",
         patched("a_add_mul", PATCH_NUMPY),
         zero_for("a_max"),
-        {"monkeypatch"},
     ),
     Case(
         "patch_checks",
         "the grading helper's checks and the support module's check_gate replaced",
         patched("a_add_mul", PATCH_CHECKS),
         zero_for("a_max"),
-        {"monkeypatch"},
     ),
     Case(
         "patch_builtins",
-        "isinstance, abs and AssertionError replaced in builtins and shadowed in the notebook",
+        "isinstance, abs and AssertionError replaced in builtins (and shadowed in the notebook) "
+        "at the end of a_add_mul: isinstance always true stops IPython itself, so that cell "
+        "never finishes, the kernel is stopped and no test earns anything",
         patched("a_add_mul", PATCH_BUILTINS, wrong=wrong_backward),
-        zero_for("b_backward"),
-        {"monkeypatch"},
+        dict.fromkeys(full(), 0),
+        {"suspicious", "timeout"},
     ),
     Case(
         "patch_sys_modules",
         "a fake ps1_support put in sys.modules, whose checks do nothing",
         patched("a_add_mul", PATCH_SYS_MODULES),
         zero_for("a_max"),
-        {"monkeypatch"},
+        {"suspicious"},
     ),
     Case(
         "patch_course",
         "course.graph's Value.backward and maximum replaced (the reference the tests compute)",
         patched("a_add_mul", PATCH_COURSE),
         zero_for("a_max"),
-        {"monkeypatch"},
     ),
     Case(
         "patch_code_object",
         "the code of course.checks.check_tuple replaced (same function object, new __code__)",
         patched("a_add_mul", PATCH_CODE),
         zero_for("a_max"),
-        {"monkeypatch"},
+        {"suspicious"},
     ),
     Case(
         "patch_while_tested",
         "the answer itself switches the checks off when the tests call it",
         patch_while_tested,
         zero_for("a_max"),
-        {"monkeypatch"},
     ),
     Case(
         "guard_switched_off",
-        "a cell that unregisters the autograder's guard, then patches the checks",
+        "a cell that clears IPython's pre_run_cell and post_run_cell callbacks (where an "
+        "in-kernel guard would hook), then patches the checks",
         guard_off,
-        {k: 0 for k in full()},
-        {"tampering"},
+        zero_for("a_max"),
     ),
     *(
         Case(
@@ -317,14 +348,14 @@ CASES = [
         "looks for the hidden tests, the gradebook and other submissions on disk",
         patched("a_add_mul", READ_FILES),
         zero_for("a_max"),
-        {"file access"},
+        {"suspicious"},
     ),
     Case(
         "write_course_files",
         "tries to append to and delete the gradebook and the source notebook",
         patched("a_add_mul", WRITE_FILES),
         zero_for("a_max"),
-        {"file access"},
+        {"suspicious"},
     ),
     Case(
         "forged_output",

@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.integrity.case import CASES as FOLDER
 from tests.integrity.case import Case
 
-GROUPS = ("cases_structure", "cases_code", "cases_faults")
+GROUPS = ("cases_structure", "cases_code", "cases_faults", "cases_box", "cases_channel")
 
 
 def all_cases() -> list[Case]:

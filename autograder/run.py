@@ -1,0 +1,423 @@
+"""Run a submission: the student's cells in the boxed kernel, the tests in the grader.
+
+:class:`BoxedExecute` takes the place of nbgrader's ``Execute`` in ``autograde`` (the other
+preprocessors, ``SaveAutoGrades`` among them, stay nbgrader's own):
+
+* every cell that is not a test runs in the student's kernel, which runs in its box
+  (:mod:`autograder.box`), with a time limit per cell and a wall-time budget for the notebook
+  (past it the remaining cells are not run); outputs are bounded while they stream in;
+* every test cell (a grade cell that is not an answer) runs in the grader instead, through
+  :mod:`autograder.checker`: its source never reaches the kernel, its verdict becomes the
+  cell's outputs, and whatever the kernel printed while the test called its functions is dropped;
+* a kernel that dies fails the cell it was running and marks every later code cell as not run,
+  so that no later test passes; the notebook is then finished normally and nbgrader saves the
+  scores of what did run.
+
+The worker gives the box of the next kernel with :func:`boxed` (nbgrader makes the
+preprocessor itself, from the configuration).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import queue
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader.preprocessors import Execute
+from traitlets import Float, Integer
+
+from autograder import box as boxes
+from autograder import checker
+from autograder.outputs import death_reason, error_output
+
+#: what the worker sets before autograde: the box of the next kernel and the folder whose
+#: support modules the tests import (the assignment's source)
+_NEXT: dict[str, Any] = {}
+#: what the tests of the last run found, per notebook and test cell, the visible checks apart
+#: from the hidden ones: ``{notebook: {grade_id: {"visible": {...}, "hidden": {...}}}}``
+VERDICTS: dict[str, dict[str, Any]] = {}
+
+
+@contextlib.contextmanager
+def boxed(box: boxes.Box, source: Path, km: Any = None):
+    """While nbgrader autogrades: kernels start in ``box`` (or ``km``, a kernel manager whose
+    kernel was started ahead in that box); tests import from ``source``."""
+    _NEXT.update(box=box, source=source, km=km)
+    VERDICTS.clear()
+    try:
+        yield
+    finally:
+        _NEXT.clear()
+
+
+ANSWERS_SOURCE = Path(__file__).with_name("answers.py")
+#: the error of the cells the notebook's time budget left out (autograder.outputs reads it)
+OUT_OF_TIME = "OutOfTime"
+
+BOOT = """\
+def __autograder_boot(source):
+    namespace = {{"__name__": "autograder_answers"}}
+    exec(compile(source, "<autograder>", "exec"), namespace)
+    namespace["install"]()
+__autograder_boot({source!r})
+del __autograder_boot
+"""
+
+
+def is_test(cell: Any) -> bool:
+    """A test cell: a code cell that nbgrader grades and that is not the student's answer."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def trusted_setup(source: Path | None, notebook: str) -> list[str]:
+    """The instructor's setup cells of ``notebook`` (locked code cells that are not tests), read
+    from the assignment's source: their imports make the tests' own namespace. Never read from
+    the submission, whose metadata could call any cell locked."""
+    import nbformat
+
+    if source is None or not (source / f"{notebook}.ipynb").is_file():
+        return []
+    nb = nbformat.read(source / f"{notebook}.ipynb", as_version=4)
+    out = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
+            out.append(cell.source)
+    return out
+
+
+class BoxedExecute(Execute):
+    """nbgrader's Execute with the kernel in a box and the tests in the grader (module doc)."""
+
+    notebook_seconds = Integer(
+        900, help="wall-time budget of one notebook in seconds (0: none); later cells do not run"
+    ).tag(config=True)
+    call_seconds = Float(
+        60.0, help="how long one call of a student's function from a test may take"
+    ).tag(config=True)
+    stuck_seconds = Integer(
+        5, help="after an interrupt, how long the kernel may stay busy before it is stopped"
+    ).tag(config=True)
+    # the box's limits (autograder.box.Limits), read by the worker when it makes the box
+    memory_mb = Integer(4096, help="memory of the box (address space; as root a cgroup), MiB").tag(
+        config=True
+    )
+    cpu_seconds = Integer(900, help="CPU seconds of the kernel").tag(config=True)
+    file_size_mb = Integer(64, help="largest file the kernel writes, MiB").tag(config=True)
+    processes = Integer(64, help="processes and threads the kernel may add").tag(config=True)
+    open_files = Integer(1024, help="open files of the kernel").tag(config=True)
+    max_stream_chars = Integer(
+        2_000_000, help="characters a cell may send while it runs; the rest is dropped unread"
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._stopped: tuple[int, str] | None = None
+        self._out_of_time = False
+        self._deadline = time.monotonic() + self.notebook_seconds if self.notebook_seconds else 0
+        self._ready = False
+        self._sent: dict[int, int] = {}
+        self._dropped: dict[int, int] = {}
+        self.iopub_timeout = max(self.iopub_timeout, self.stuck_seconds)
+        source = _NEXT.get("source")
+        if source is not None:
+            sys.path.insert(0, str(source))
+        try:
+            notebook = str((resources or {}).get("unique_key", ""))
+            self._base = checker.preamble(trusted_setup(source, notebook))
+            return super().preprocess(nb, resources, km)
+        finally:
+            if source is not None:
+                with contextlib.suppress(ValueError):
+                    sys.path.remove(str(source))
+
+    def create_kernel_manager(self):
+        box = _NEXT.get("box")
+        if box is None:
+            raise RuntimeError("no box for the kernel: grade through autograder.grading")
+        ahead = _NEXT.pop("km", None)
+        self.km = ahead if ahead is not None else boxes.kernel_manager(box)
+        return self.km
+
+    # -- one cell --------------------------------------------------------------------------------
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return super().preprocess_cell(cell, resources, index)
+        if self._stopped is None and self._deadline and time.monotonic() >= self._deadline:
+            self._stopped = (
+                index + 1,
+                f"the notebook used up its time ({self.notebook_seconds} s in all)",
+            )
+            self._out_of_time = True
+        if self._stopped is not None:
+            number, why = self._stopped
+            ename = OUT_OF_TIME if self._out_of_time else "NotRun"
+            cell.outputs = [error_output(ename, f"not run: {why} (in cell {number})")]
+            cell.execution_count = None
+            return cell, self.resources
+        if not self._ready:
+            self._boot()
+        if is_test(cell):
+            return self._test(cell, index)
+        saved = self.timeout
+        if self._deadline:
+            left = max(1, int(self._deadline - time.monotonic()))
+            self.timeout = left if saved is None else min(saved, left)
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            why = self._death()
+            self._stopped = (index + 1, f"the kernel stopped: {why}")
+            cell.outputs = [
+                *[o for o in cell.get("outputs", []) if o.get("output_type") != "error"],
+                error_output("KernelDied", f"the kernel stopped while this cell ran: {why}"),
+            ]
+        except CellTimeoutError:  # the interrupt did not bring the kernel back
+            self._kill()
+            self._stopped = (index + 1, "the kernel did not stop after a timeout")
+            cell.outputs = [
+                *cell.get("outputs", []),
+                error_output(
+                    self.error_on_timeout.get("ename", "CellTimeoutError"),
+                    f"the cell ran longer than {self.timeout} s and the kernel did not stop "
+                    "when interrupted, so it was stopped",
+                ),
+            ]
+        finally:
+            self.timeout = saved
+        self._note_dropped(cell, index)
+        return cell, self.resources
+
+    def _test(self, cell, index):
+        """Run a test cell in the grader: its visible checks, then (if they pass) its hidden
+        ones, in one namespace; both verdicts are kept for Gradescope (:data:`VERDICTS`)."""
+        link = checker.Link(self._send_in_time, self.call_seconds)
+        cell.execution_count = None
+        visible, hidden = checker.split_hidden(cell.source)
+        verdict: dict[str, Any] = {}
+        outputs: list[dict[str, Any]] = []
+        try:
+            namespace = checker.Namespace(link, self._base)
+            found: list[dict[str, Any]] = []
+            outputs = checker.run_test(visible, self._base, link, namespace, found)
+            verdict["visible"] = _verdict(outputs, found)
+            if hidden is not None:
+                if checker.passed(outputs):
+                    found = []
+                    more = checker.run_test(hidden, self._base, link, namespace, found)
+                    verdict["hidden"] = _verdict(more, found)
+                    outputs += more
+                else:
+                    verdict["hidden"] = {**_verdict([]), "passed": False, "ran": False}
+        except checker.KernelGone as exc:
+            why = str(exc) or self._death()
+            self._stopped = (index + 1, f"the kernel stopped: {why}")
+            died = error_output("KernelDied", f"the kernel stopped while this test ran: {why}")
+            outputs.append(died)
+            part = "hidden" if "visible" in verdict else "visible"
+            verdict[part] = _verdict([died])
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", f"cell {index + 1}")
+        notebook = str(self.resources.get("unique_key", ""))
+        VERDICTS.setdefault(notebook, {})[grade_id] = verdict
+        cell.outputs = [from_dict(o) for o in outputs]
+        return cell, self.resources
+
+    # -- talking to the kernel -------------------------------------------------------------------
+
+    def _boot(self) -> None:
+        """Start the answering side in the kernel (see :mod:`autograder.answers`)."""
+        self._ready = True
+        code = BOOT.format(source=ANSWERS_SOURCE.read_text(encoding="utf-8"))
+        try:
+            self._run_silently(code, 60.0)
+        except checker.KernelGone as exc:
+            self._stopped = (1, f"the kernel stopped before the first cell: {exc}")
+
+    def _send_in_time(self, text: str, timeout: float) -> str:
+        """:meth:`_send` within what is left of the notebook's time budget: a test's calls count
+        against it too (else a function just under the call timeout, called many times, would
+        hold the worker for as long as it likes)."""
+        if self._deadline:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise checker.CallTimeout(
+                    f"the notebook used up its time ({self.notebook_seconds} s in all)"
+                )
+            timeout = min(timeout, left)
+        return self._send(text, timeout)
+
+    def _send(self, text: str, timeout: float) -> str:
+        expression = f"__autograder__.handle({text!r})"
+        reply = self._run_silently("", timeout, {"r": expression})
+        value = reply.get("user_expressions", {}).get("r", {})
+        if value.get("status") != "ok":
+            raise checker.BadAnswer(
+                "the notebook's code replaced what the grader talks to, so nothing could be checked"
+            )
+        shown = value.get("data", {}).get("text/plain")
+        if type(shown) is not str or len(shown) > 4 * checker.wire.MAX_TEXT:
+            raise checker.BadAnswer("the kernel's answer could not be read")
+        try:
+            text = ast.literal_eval(shown)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise checker.BadAnswer("the kernel's answer could not be read") from None
+        return text
+
+    def _run_silently(
+        self, code: str, timeout: float, expressions: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        from jupyter_core.utils import run_sync
+
+        return run_sync(self._async_run_silently)(code, timeout, expressions or {})
+
+    async def _async_run_silently(
+        self, code: str, timeout: float, expressions: dict[str, str]
+    ) -> dict[str, Any]:
+        assert self.kc is not None
+        msg_id = self.kc.execute(
+            code,
+            silent=True,
+            store_history=False,
+            user_expressions=expressions,
+            allow_stdin=False,
+        )
+        deadline = time.monotonic() + timeout
+        interrupted = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if interrupted:
+                    self._kill()
+                    raise checker.KernelGone("it did not stop after an interrupt")
+                interrupted = True
+                with contextlib.suppress(Exception):
+                    await self.km.interrupt_kernel()
+                deadline = time.monotonic() + self.stuck_seconds
+                continue
+            try:
+                msg = await self.kc.get_shell_msg(timeout=min(left, 1.0))
+            except queue.Empty:
+                if not await self.km.is_alive():
+                    raise checker.KernelGone(self._death()) from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            await self._drain()
+            if interrupted:
+                raise checker.CallTimeout(
+                    f"a function of yours did not return within {timeout:g} s, so it was "
+                    "interrupted"
+                )
+            return msg.get("content", {})
+
+    async def _drain(self) -> None:
+        """Drop what the kernel published meanwhile (the output of the calls is not shown)."""
+        assert self.kc is not None
+        for _ in range(10_000):
+            try:
+                await self.kc.get_iopub_msg(timeout=0)
+            except queue.Empty:
+                return
+
+    # -- bounded outputs -------------------------------------------------------------------------
+
+    def output(self, outs, msg, display_id, cell_index):
+        used = self._sent.get(cell_index, 0)
+        size = _message_size(msg)
+        # past the bound only the cell's first error is kept (it makes the cell a failed one):
+        # the kernel can send any number of error messages of its own
+        first_error = msg.get("msg_type") == "error" and not any(
+            o.get("output_type") == "error" for o in outs
+        )
+        if used + size > self.max_stream_chars and not first_error:
+            self._dropped[cell_index] = self._dropped.get(cell_index, 0) + size
+            return None
+        self._sent[cell_index] = used + size
+        return super().output(outs, msg, None, cell_index)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        return None  # no widgets while grading
+
+    def _update_display_id(self, display_id, msg):
+        return None
+
+    def _note_dropped(self, cell, index) -> None:
+        dropped = self._dropped.pop(index, 0)
+        if dropped:
+            from autograder.outputs import CUT_NOTE
+
+            cell.outputs.append(
+                NotebookNode(
+                    output_type="stream",
+                    name="stdout",
+                    text=f"\n{CUT_NOTE.format(n=dropped)}\n(the cell printed more than "
+                    f"{self.max_stream_chars:,} characters)\n",
+                )
+            )
+
+    # -- a kernel that stops ---------------------------------------------------------------------
+
+    def _process(self):
+        prov = getattr(self.km, "provisioner", None)
+        return getattr(prov, "process", None)
+
+    def _kill(self) -> None:
+        proc = self._process()
+        if proc is None:
+            return
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgid(proc.pid), 9)
+        with contextlib.suppress(OSError):
+            proc.kill()
+        with contextlib.suppress(Exception):
+            proc.wait(5)
+
+    def _death(self) -> str:
+        proc = self._process()
+        code = None
+        if proc is not None:
+            with contextlib.suppress(Exception):
+                code = proc.wait(2)
+        box = getattr(self.km, "box", None)
+        return death_reason(code, box.limits if box is not None else None)
+
+
+def _verdict(
+    outputs: list[dict[str, Any]], failures: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """One part's verdict: passed, its words (what the test printed, or why it failed) and,
+    when a check of course.checks failed it (``failures``, from :func:`checker.run_test`), the
+    kind of failure (``"problem"``, e.g. ``"wrong_values"``) and the kinds of the likely bugs
+    it recognised (``"diagnoses"``, e.g. ``["factor_m_large"]``); otherwise None and []."""
+    words = []
+    for o in outputs:
+        if o.get("output_type") == "stream":
+            words.append(str(o.get("text", "")))
+        elif o.get("output_type") == "error":
+            words.append(f"{o.get('ename', 'Error')}: {o.get('evalue', '')}")
+    failure = failures[-1] if failures else {}
+    return {
+        "passed": checker.passed(outputs),
+        "ran": True,
+        "output": "".join(words)[:20000],
+        "problem": failure.get("problem"),
+        "diagnoses": list(failure.get("diagnoses", [])),
+    }
+
+
+def _message_size(msg: dict[str, Any]) -> int:
+    content = msg.get("content", {})
+    if "text" in content:
+        return len(str(content["text"]))
+    data = content.get("data")
+    if isinstance(data, dict):
+        return sum(len(str(v)) for v in data.values())
+    return sum(len(str(v)) for v in content.values()) if isinstance(content, dict) else 0
