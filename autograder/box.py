@@ -258,13 +258,37 @@ def _uid_in_use(uid: int) -> bool:
         return True
     except KeyError:
         pass
+    return bool(processes_of(uid))
+
+
+def processes_of(uid: int) -> list[int]:
+    """The processes that run as ``uid`` now (Linux ``/proc``)."""
+    found = []
     with contextlib.suppress(OSError):
         for name in os.listdir("/proc"):
             if name.isdigit():
                 with contextlib.suppress(OSError):
                     if os.stat(f"/proc/{name}").st_uid == uid:
-                        return True
-    return False
+                        found.append(int(name))
+    return found
+
+
+def kill_processes_of(uid: int, rounds: int = 50) -> int:
+    """SIGKILL every process of ``uid`` until none is left (a process may fork meanwhile: at
+    most ``rounds`` passes); how many were killed."""
+    import time
+
+    killed = 0
+    for _ in range(rounds):
+        found = processes_of(uid)
+        if not found:
+            break
+        for pid in found:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+        time.sleep(0.02)
+    return killed
 
 
 class Slot:
@@ -298,27 +322,7 @@ class Slot:
 
     def kill_all(self) -> int:
         """SIGKILL every process of this slot's user id (root); how many there were."""
-        if not self.separate:
-            return 0
-        killed = 0
-        for _ in range(50):
-            found = []
-            with contextlib.suppress(OSError):
-                for name in os.listdir("/proc"):
-                    if name.isdigit():
-                        with contextlib.suppress(OSError):
-                            if os.stat(f"/proc/{name}").st_uid == self.uid:
-                                found.append(int(name))
-            if not found:
-                break
-            for pid in found:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-                    killed += 1
-            import time
-
-            time.sleep(0.02)
-        return killed
+        return kill_processes_of(self.uid) if self.separate else 0
 
     def close(self) -> None:
         if self._fd is not None:
@@ -724,13 +728,15 @@ class Box:
         for path in ETC_FILES:
             if os.path.exists(path):
                 bind(path, path)
+        # its own /tmp and home first: what is bound after them may lie below them (a clone of
+        # the course in /tmp, say) and stays visible, read-only
+        bind(str(self.home / "tmp"), "/tmp", writable=True)
+        bind(str(self.home), BOX_HOME, writable=True)
         for path in _runtime_paths():
             bind(path, path)
         for target, source in sorted(self.view.items()):
             bind(source, target)
         args.extend(["--proc", "/proc", "--dev", "/dev"])
-        bind(str(self.home), BOX_HOME, writable=True)
-        bind(str(self.home / "tmp"), "/tmp", writable=True)
         bind(str(self.sockets), str(self.sockets), writable=True)
         args.extend(["--chdir", BOX_WORK, "--clearenv"])
         for key, value in self.kernel_env().items():

@@ -20,13 +20,13 @@ import contextlib
 import os
 import pwd
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from autograder.box import kill_processes_of
 
 ROOT = sys.platform.startswith("linux") and os.geteuid() == 0
 REPO = Path(__file__).resolve().parent.parent
@@ -38,28 +38,6 @@ class User:
     uid: int
     gid: int
     created: bool  # made for the test (root): removed by ordinary_user afterwards
-
-
-def _processes_of(uid: int) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{name}").st_uid == uid:
-                    found.append(int(name))
-    return found
-
-
-def _kill_processes_of(uid: int) -> None:
-    """SIGKILL each process of ``uid`` (a user the test created), by its pid."""
-    for _ in range(100):
-        pids = _processes_of(uid)
-        if not pids:
-            return
-        for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.05)
 
 
 @contextlib.contextmanager
@@ -84,7 +62,7 @@ def ordinary_user(prefix: str = "bpc-grader-test") -> Iterator[User]:
     try:
         yield User(name, entry.pw_uid, entry.pw_gid, created=True)
     finally:
-        _kill_processes_of(entry.pw_uid)
+        kill_processes_of(entry.pw_uid)
         subprocess.run(["userdel", name], capture_output=True)
 
 
