@@ -198,3 +198,89 @@ def test_the_box_tests_pass_as_an_ordinary_user(job: Job) -> None:
     done = run_as(job.user, argv, cwd=REPO, env=env, timeout=300)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "skipped" not in done.stdout
+
+
+#: cheats of every class, graded as an ordinary user: files and links beside the notebook,
+#: writes to the instructor's files, signals, the network, frame walking, look-alike results,
+#: patched numpy internals and IPython hooks, a forged answering server, a kernel that dies in
+#: a test, delegation through a compiled file, and reading the kernel's history
+HOSTILE = [
+    "ships_course_package",
+    "links_to_course_files",
+    "folder_is_a_link",
+    "write_instructor_files",
+    "kill_other_processes",
+    "network",
+    "frame_walking",
+    "subclass_results",
+    "patch_numpy_internals",
+    "ipython_hooks",
+    "fake_server_forged",
+    "kernel_kill_in_test",
+    "delegate_pyc",
+    "read_history",
+]
+
+
+def _fingerprint(course: Path) -> dict[str, bytes]:
+    """The instructor's files that no submission may change."""
+    names = ["nbgrader_config.py"]
+    names += [str(p.relative_to(course)) for p in (course / "source_assignments").rglob("*")]
+    names += [str(p.relative_to(course)) for p in (course / "release").rglob("*")]
+    return {n: (course / n).read_bytes() for n in names if (course / n).is_file()}
+
+
+def test_hostile_submissions_as_an_ordinary_user_earn_their_honest_scores(
+    job: Job, ran: dict
+) -> None:
+    """The integrity suite's cheats (tests/integrity) beside an honest student, graded by an
+    ordinary user: each gets exactly what its honest code deserves, and nothing of the
+    instructor's changes."""
+    sys.path.insert(0, str(REPO))
+    try:
+        from tests.integrity.make_cases import all_cases
+    finally:
+        sys.path.remove(str(REPO))
+    cases = {c.name: c for c in all_cases() if c.name in HOSTILE}
+    assert sorted(cases) == sorted(HOSTILE)
+    folder = job.home / "hostile"
+    folder.mkdir()
+    for name, case in cases.items():
+        case.submit(folder, f"h_{name}", job.course)
+    shutil.copytree(SAMPLE / ".." / "ps1", folder / "honest" / "ps1", dirs_exist_ok=True)
+    for other in (folder / "honest" / "ps1").iterdir():
+        if other.name != "correct.ipynb":
+            other.unlink()
+    (folder / "honest" / "ps1" / "correct.ipynb").rename(folder / "honest" / "ps1" / "ps1.ipynb")
+    give(job.user, folder)
+    before = _fingerprint(job.course)
+    done = job.cli(
+        "grade", "ps1", str(folder), "--layout", "nbgrader", "--jobs", "2", "--no-progress",
+        "--out", "hostile", timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert BUBBLEWRAP in done.stdout
+    rows = read_grades(job.course / "hostile" / "ps1_grades.csv")
+    assert float(rows["honest"]["total"]) == EXPECTED["correct"]["total"]
+    for name, case in cases.items():
+        row = rows.get(f"h_{name}")
+        if case.never_graded:  # a link instead of a folder: nothing of it is graded
+            assert row is None or row["status"] == "error" or not row["total"], (name, row)
+            continue
+        assert row is not None and row["status"].startswith("ok"), (name, row)
+        got = {part: float(row[part]) for part in case.parts}
+        assert got == case.parts, name
+    assert _fingerprint(job.course) == before
+    # the gradebook is whole, and the students graded before keep their grades
+    import sqlite3
+
+    with sqlite3.connect(job.course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    report = job.cli("report", "ps1")
+    assert report.returncode == 0, report.stderr
+    for student, want in EXPECTED.items():
+        line = next(ln for ln in report.stdout.splitlines() if ln.startswith(student + " "))
+        assert line.split()[-1] == f"{want['total']:g}/20", line
+    feedback = (job.course / "hostile" / "feedback").glob("*.html")
+    hidden = "for seed in range(201, 211)"  # a line of ps1's hidden tests
+    assert not any(hidden in page.read_text() for page in feedback)
