@@ -8,8 +8,11 @@ then lives in the kernel's namespace as ``__autograder__``:
 * ``lookup(name)``: what a name of the notebook holds: a function (the grader gets a handle to
   call it), a value (as plain data), or something else (its type's name);
 * ``call(handle, args, kwargs)``: call that function with plain-data arguments, and answer with
-  its result, the arguments as the call left them (functions that update their arguments in
-  place are graded on that), the warnings it raised and the exception it raised, if any.
+  its result, the arguments the call changed (functions that update their arguments in place
+  are graded on that), the warnings it raised and the exception it raised, if any.
+
+The requests come through a Jupyter comm (target ``autograder``), not as cells: nothing of
+them enters the kernel's history.
 
 Plain data is what :func:`encode` writes: ``None``, ``bool``, ``int``, ``float``, ``complex``,
 ``str``, ``bytes``; lists, tuples and dicts of those; ``numpy.ndarray`` and numpy scalars of a
@@ -36,6 +39,7 @@ DTYPES = frozenset(
 )
 MAX_DEPTH = 32
 MAX_ITEMS = 10_000_000  # array elements and container items in one answer
+COMM_TARGET = "autograder"  # the comm the grader asks through
 MAX_ANSWER = 4 * 1024 * 1024  # characters of one answer (the grader accepts no larger message)
 
 
@@ -289,4 +293,18 @@ def install(namespace=None):
         shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
         if shell is not None:
             namespace = shell.user_ns
-    namespace["__autograder__"] = Server(namespace)
+    server = Server(namespace)
+    namespace["__autograder__"] = server
+    try:  # the grader asks through a comm (ipykernel's comms: no cell, no history)
+        from comm import get_comm_manager
+    except ImportError:
+        return
+
+    def target(comm, open_msg):
+        @comm.on_msg
+        def answer(msg):
+            data = msg.get("content", {}).get("data", {})
+            text = server.handle(data.get("request", "") if isinstance(data, dict) else "")
+            comm.send({"seq": data.get("seq") if isinstance(data, dict) else None, "answer": text})
+
+    get_comm_manager().register_target(COMM_TARGET, target)

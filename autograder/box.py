@@ -769,6 +769,42 @@ def _classes() -> dict[str, type]:
         """A kernel client that refuses oversized messages (they are dropped by ZeroMQ before
         they reach memory) and keeps few of them waiting."""
 
+        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+            """jupyter_client's wait, without its last 0.2 s: once the kernel has answered
+            ``kernel_info`` and IOPub has delivered a message (it is connected), what IOPub
+            still holds is dropped at once instead of waiting 0.2 s for more."""
+            import asyncio
+            import queue
+            import time
+
+            deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
+            while True:
+                self.kernel_info()
+                try:
+                    msg = await self.shell_channel.get_msg(timeout=1)
+                except queue.Empty:
+                    msg = None
+                if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                    try:
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except queue.Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+                await asyncio.sleep(0)
+            for _ in range(1000):
+                try:
+                    await self.iopub_channel.get_msg(timeout=0)
+                except queue.Empty:
+                    break
+
+        wait_for_ready = _async_wait_for_ready  # jupyter_client binds the name to its own
+
         def _create_connected_socket(self, channel: str, identity: bytes | None = None):
             url = self._make_url(channel)
             sock = self.context.socket(
@@ -799,6 +835,13 @@ def _classes() -> dict[str, type]:
                 language="python",
                 interrupt_mode="message",
             )
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # after a kill, jupyter_client polls every 0.1 s: a box dies within milliseconds
+            import asyncio
+
+            while await self._async_is_alive():
+                await asyncio.sleep(0.005)
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             assert self.box is not None

@@ -288,7 +288,7 @@ def _die_with_parent() -> None:
 
 _SLOT: list = []  # the worker's user id for its boxes (autograder.box.Slot), made on first use
 #: a kernel this worker started ahead, in a box of its own, for its next student:
-#: ``(plan, box, kernel manager)``; started while the current student's feedback is made
+#: ``(plan, box, kernel manager)``; started while the current student's notebook runs
 _AHEAD: list = []
 _BOXES = [0]  # how many boxes this worker made (their cgroups are named after it)
 
@@ -426,6 +426,7 @@ def grade_one(job: Job) -> Outcome:
         course.config.Execute.shutdown_kernel = "immediate"
         if job.hardened:
             box, ahead = _take_box(course, job)
+            _start_ahead(course, job)  # the next student's kernel starts while this one runs
         api = course.api()
         with _running(course, job, box, ahead):
             for attempt in range(2):  # a kernel can fail to start: once more
@@ -440,8 +441,6 @@ def grade_one(job: Job) -> Outcome:
             return outcome
         outcome.findings += _run_findings(course, job)
         _save_verdicts(course, job)
-        if box is not None:
-            _start_ahead(course, job)  # the next student's kernel starts while feedback is made
         outcome.graded = True
         feedback = api.generate_feedback(job.assignment, job.student, force=True)
         outcome.log += (feedback.get("log") or "") + (feedback.get("error") or "")

@@ -19,7 +19,6 @@ preprocessor itself, from the configuration).
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
 import queue
@@ -233,13 +232,24 @@ class BoxedExecute(Execute):
     # -- talking to the kernel -------------------------------------------------------------------
 
     def _boot(self) -> None:
-        """Start the answering side in the kernel (see :mod:`autograder.answers`)."""
+        """Start the answering side in the kernel (see :mod:`autograder.answers`), and open the
+        comm the tests ask through."""
+        import uuid
+
+        from autograder.answers import COMM_TARGET
+
         self._ready = True
+        self._seq = 0
+        self._comm = uuid.uuid4().hex
         code = BOOT.format(source=ANSWERS_SOURCE.read_text(encoding="utf-8"))
         try:
             self._run_silently(code, 60.0)
         except checker.KernelGone as exc:
             self._stopped = (1, f"the kernel stopped before the first cell: {exc}")
+            return
+        assert self.kc is not None
+        opened = {"comm_id": self._comm, "target_name": COMM_TARGET, "data": {}}
+        self.kc.shell_channel.send(self.kc.session.msg("comm_open", opened))
 
     def _send_in_time(self, text: str, timeout: float) -> str:
         """:meth:`_send` within what is left of the notebook's time budget: a test's calls count
@@ -255,21 +265,50 @@ class BoxedExecute(Execute):
         return self._send(text, timeout)
 
     def _send(self, text: str, timeout: float) -> str:
-        expression = f"__autograder__.handle({text!r})"
-        reply = self._run_silently("", timeout, {"r": expression})
-        value = reply.get("user_expressions", {}).get("r", {})
-        if value.get("status") != "ok":
-            raise checker.BadAnswer(
-                "the notebook's code replaced what the grader talks to, so nothing could be checked"
-            )
-        shown = value.get("data", {}).get("text/plain")
-        if type(shown) is not str or len(shown) > 4 * checker.wire.MAX_TEXT:
-            raise checker.BadAnswer("the kernel's answer could not be read")
-        try:
-            text = ast.literal_eval(shown)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            raise checker.BadAnswer("the kernel's answer could not be read") from None
-        return text
+        """Ask the kernel (a request of :mod:`autograder.answers`); its answer, as text."""
+        from jupyter_core.utils import run_sync
+
+        return run_sync(self._async_ask)(text, timeout)
+
+    async def _async_ask(self, text: str, timeout: float) -> str:
+        assert self.kc is not None
+        self._seq += 1
+        seq = self._seq
+        content = {"comm_id": self._comm, "data": {"seq": seq, "request": text}}
+        self.kc.shell_channel.send(self.kc.session.msg("comm_msg", content))
+        deadline = time.monotonic() + timeout
+        interrupted = False
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                if interrupted:
+                    self._kill()
+                    raise checker.KernelGone("it did not stop after an interrupt")
+                interrupted = True
+                with contextlib.suppress(Exception):
+                    await self.km.interrupt_kernel()
+                deadline = time.monotonic() + self.stuck_seconds
+                continue
+            try:
+                msg = await self.kc.get_iopub_msg(timeout=min(left, 1.0))
+            except queue.Empty:
+                if not await self.km.is_alive():
+                    raise checker.KernelGone(self._death()) from None
+                continue
+            # everything else the kernel publishes meanwhile (what the calls print) is dropped
+            reply = msg.get("content", {}) if msg.get("msg_type") == "comm_msg" else {}
+            data = reply.get("data") if reply.get("comm_id") == self._comm else None
+            if not isinstance(data, dict) or data.get("seq") != seq:
+                continue
+            if interrupted:
+                raise checker.CallTimeout(
+                    f"a function of yours did not return within {timeout:g} s, so it was "
+                    "interrupted"
+                )
+            answer = data.get("answer")
+            if type(answer) is not str:
+                raise checker.BadAnswer("the kernel's answer could not be read")
+            return answer
 
     def _run_silently(
         self, code: str, timeout: float, expressions: dict[str, str] | None = None

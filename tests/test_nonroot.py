@@ -215,9 +215,13 @@ HOSTILE = [
     "subclass_results",
     "patch_numpy_internals",
     "ipython_hooks",
+    "patch_builtins_alive",
     "fake_server_forged",
+    "fake_server_replies",
+    "fake_server_garbage",
     "kernel_kill_in_test",
     "delegate_pyc",
+    "delegate_importlib",
     "read_history",
 ]
 
@@ -238,6 +242,7 @@ def test_hostile_submissions_as_an_ordinary_user_earn_their_honest_scores(
     instructor's changes."""
     sys.path.insert(0, str(REPO))
     try:
+        from tests.integrity.case import CELL_TIMEOUT, NOTEBOOK_SECONDS
         from tests.integrity.make_cases import all_cases
     finally:
         sys.path.remove(str(REPO))
@@ -253,6 +258,15 @@ def test_hostile_submissions_as_an_ordinary_user_earn_their_honest_scores(
             other.unlink()
     (folder / "honest" / "ps1" / "correct.ipynb").rename(folder / "honest" / "ps1" / "ps1.ipynb")
     give(job.user, folder)
+    # the integrity suite's short time limits (tests/integrity/case.py): a reply that never
+    # comes costs seconds, not minutes
+    config = job.course / "nbgrader_config.py"
+    config.write_text(
+        config.read_text()
+        + f"\nc.Execute.timeout = {CELL_TIMEOUT}\n"
+        + f"c.BoxedExecute.notebook_seconds = {NOTEBOOK_SECONDS}\n"
+        + f"c.BoxedExecute.call_seconds = {CELL_TIMEOUT}\n"
+    )
     before = _fingerprint(job.course)
     done = job.cli(
         "grade", "ps1", str(folder), "--layout", "nbgrader", "--jobs", "2", "--no-progress",

@@ -9,11 +9,11 @@ only (:mod:`autograder.wire`). So:
     to everything, subclasses of ``float`` and ``numpy.ndarray``) are refused, not compared.
 18. What the kernel changes in itself (numpy's internals, builtins, IPython's transformers, event
     hooks and exception handler) changes only the student's own answers.
-19. ``__autograder__`` replaced by a fake: answers forged in every shape (values for functions,
-    right-looking results, malformed arrays, arguments "changed" by a call, exceptions named like
-    the grader's own, text that is not JSON, replies that never come), and replies sent ahead on
-    the kernel's own shell socket for the requests it predicts: every test after it fails, none
-    passes.
+19. ``__autograder__.handle`` (what the grader's requests reach) faked: answers forged in every
+    shape (values for functions, right-looking results, malformed arrays, arguments "changed" by
+    a call, exceptions named like the grader's own, text that is not JSON, replies that never
+    come), and replies sent ahead on the kernel's own shell socket for the requests it predicts:
+    every test after it fails, none passes.
 
 Each case is the correct submission with one part (or everything after one cell) made to fail
 honestly: its honest score is 0 there and full marks elsewhere.
@@ -204,16 +204,16 @@ print("everything the grader asked:", json.dumps(asked)[:200000])
 RECORD_REQUESTS = """
 # every request of the grader, kept (the inputs of the tests' calls among them)
 asked = []
-_real = __autograder__
+_real_handle = __autograder__.handle  # the grader asks through this object's method
 
 
 class Recorder:
     def handle(self, text):
         asked.append(text)
-        return _real.handle(text)
+        return _real_handle(text)
 
 
-__autograder__ = Recorder()
+__autograder__.handle = Recorder().handle
 """
 
 
@@ -335,13 +335,14 @@ class FakeServer:
         return json.dumps({"kind": "value", "value": value, "result": value, "passed": True})
 
 
-__autograder__ = FakeServer()
+__autograder__.handle = FakeServer().handle
 """
 
 FAKE_FORGED = """
 import json
 
 REAL = __autograder__
+REAL_HANDLE = REAL.handle  # the grader asks through this object's method
 FORGED = [
     # the shape of an answer with wrong values, and words a careless grader might trust
     {"result": {"$t": [1.0, 1.0]}, "passed": True, "verdict": "pass", "score": 20},
@@ -365,12 +366,12 @@ class ForgingServer:
 
     def handle(self, text):
         if json.loads(text).get("op") != "call":
-            return REAL.handle(text)
+            return REAL_HANDLE(text)
         calls.append(text)
         return json.dumps(FORGED[(len(calls) - 1) % len(FORGED)], allow_nan=True)
 
 
-__autograder__ = ForgingServer()
+__autograder__.handle = ForgingServer().handle
 """
 
 FAKE_GARBAGE = """
@@ -378,6 +379,7 @@ import json
 import time
 
 REAL = __autograder__
+REAL_HANDLE = REAL.handle  # the grader asks through this object's method
 
 
 class DictLiteral:
@@ -413,18 +415,19 @@ class GarbageServer:
 
     def handle(self, text):
         if json.loads(text).get("op") != "call":
-            return REAL.handle(text)
+            return REAL_HANDLE(text)
         calls.append(text)
         return GARBAGE[(len(calls) - 1) % len(GARBAGE)]()
 
 
-__autograder__ = GarbageServer()
+__autograder__.handle = GarbageServer().handle
 """
 
 FAKE_REPLIES = """
 import json
 
 REAL = __autograder__
+REAL_HANDLE = REAL.handle  # the grader asks through this object's method
 kernel = get_ipython().kernel
 
 
@@ -462,7 +465,7 @@ class EchoingServer:
     def handle(self, text):
         parent = kernel.get_parent("shell")
         ident = kernel._parent_ident["shell"]
-        answer = json.loads(REAL.handle(text))
+        answer = json.loads(REAL_HANDLE(text))
         if "result" in answer:
             answer["result"] = {"$t": [1.0, 1.0]}
         try:
@@ -476,7 +479,7 @@ class EchoingServer:
         return json.dumps(answer)
 
 
-__autograder__ = EchoingServer()
+__autograder__.handle = EchoingServer().handle
 """
 
 
@@ -543,14 +546,14 @@ CASES = [
     ),
     Case(
         "fake_server_values",
-        "__autograder__ replaced after a_max's test by a fake that answers every request with "
+        "__autograder__.handle faked after a_max's test: it answers every request with "
         "the value (1.0, 2.0, 3.0)",
         fake_after_a_max(FAKE_VALUES),
         AFTER_A_MAX,
     ),
     Case(
         "fake_server_forged",
-        "__autograder__ replaced after a_max's test by a fake that forges every call's answer: "
+        "__autograder__.handle faked after a_max's test: it forges every call's answer: "
         "right-looking values, a malformed array, arguments changed, KeyboardInterrupt raised, "
         "NaN, an unknown tag",
         fake_after_a_max(FAKE_FORGED),
@@ -558,7 +561,7 @@ CASES = [
     ),
     Case(
         "fake_server_garbage",
-        "__autograder__ replaced after a_max's test by a fake that answers calls with text that "
+        "__autograder__.handle faked after a_max's test: it answers calls with text that "
         "is not JSON, a dict literal, JSON nested 200,000 deep, an object whose repr fails, and "
         "at last never (deaf to interrupts: the kernel is stopped)",
         fake_after_a_max(FAKE_GARBAGE),
@@ -567,7 +570,7 @@ CASES = [
     ),
     Case(
         "fake_server_replies",
-        "__autograder__ replaced after a_max's test by a fake that answers wrongly, sends its "
+        "__autograder__.handle faked after a_max's test: it answers wrongly, sends its "
         "reply twice more, and sends replies ahead for the next 40 message ids it predicts",
         fake_after_a_max(FAKE_REPLIES),
         AFTER_A_MAX,
