@@ -244,7 +244,7 @@ class BoxedExecute(Execute):
         code = BOOT.format(source=ANSWERS_SOURCE.read_text(encoding="utf-8"))
         try:
             self._run_silently(code, 60.0)
-        except checker.KernelGone as exc:
+        except (checker.KernelGone, checker.CallTimeout) as exc:
             self._stopped = (1, f"the kernel stopped before the first cell: {exc}")
             return
         assert self.kc is not None
@@ -276,39 +276,18 @@ class BoxedExecute(Execute):
         seq = self._seq
         content = {"comm_id": self._comm, "data": {"seq": seq, "request": text}}
         self.kc.shell_channel.send(self.kc.session.msg("comm_msg", content))
-        deadline = time.monotonic() + timeout
-        interrupted = False
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                if interrupted:
-                    self._kill()
-                    raise checker.KernelGone("it did not stop after an interrupt")
-                interrupted = True
-                with contextlib.suppress(Exception):
-                    await self.km.interrupt_kernel()
-                deadline = time.monotonic() + self.stuck_seconds
-                continue
-            try:
-                msg = await self.kc.get_iopub_msg(timeout=min(left, 1.0))
-            except queue.Empty:
-                if not await self.km.is_alive():
-                    raise checker.KernelGone(self._death()) from None
-                continue
+
+        def ours(msg: dict[str, Any]) -> bool:
             # everything else the kernel publishes meanwhile (what the calls print) is dropped
             reply = msg.get("content", {}) if msg.get("msg_type") == "comm_msg" else {}
             data = reply.get("data") if reply.get("comm_id") == self._comm else None
-            if not isinstance(data, dict) or data.get("seq") != seq:
-                continue
-            if interrupted:
-                raise checker.CallTimeout(
-                    f"a function of yours did not return within {timeout:g} s, so it was "
-                    "interrupted"
-                )
-            answer = data.get("answer")
-            if type(answer) is not str:
-                raise checker.BadAnswer("the kernel's answer could not be read")
-            return answer
+            return isinstance(data, dict) and data.get("seq") == seq
+
+        msg = await self._reply(self.kc.get_iopub_msg, ours, timeout)
+        answer = msg["content"]["data"].get("answer")
+        if type(answer) is not str:
+            raise checker.BadAnswer("the kernel's answer could not be read")
+        return answer
 
     def _run_silently(
         self, code: str, timeout: float, expressions: dict[str, str] | None = None
@@ -328,6 +307,18 @@ class BoxedExecute(Execute):
             user_expressions=expressions,
             allow_stdin=False,
         )
+
+        def ours(msg: dict[str, Any]) -> bool:
+            return msg.get("parent_header", {}).get("msg_id") == msg_id
+
+        msg = await self._reply(self.kc.get_shell_msg, ours, timeout)
+        await self._drain()
+        return msg.get("content", {})
+
+    async def _reply(self, receive: Any, ours: Any, timeout: float) -> dict[str, Any]:
+        """The first message ``receive`` gives that is ``ours``, within ``timeout`` seconds: past
+        it the kernel is interrupted (:class:`checker.CallTimeout` once it answers), and killed
+        when it stays busy (:class:`checker.KernelGone`)."""
         deadline = time.monotonic() + timeout
         interrupted = False
         while True:
@@ -342,20 +333,19 @@ class BoxedExecute(Execute):
                 deadline = time.monotonic() + self.stuck_seconds
                 continue
             try:
-                msg = await self.kc.get_shell_msg(timeout=min(left, 1.0))
+                msg = await receive(timeout=min(left, 1.0))
             except queue.Empty:
                 if not await self.km.is_alive():
                     raise checker.KernelGone(self._death()) from None
                 continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+            if not ours(msg):
                 continue
-            await self._drain()
             if interrupted:
                 raise checker.CallTimeout(
                     f"a function of yours did not return within {timeout:g} s, so it was "
                     "interrupted"
                 )
-            return msg.get("content", {})
+            return msg
 
     async def _drain(self) -> None:
         """Drop what the kernel published meanwhile (the output of the calls is not shown)."""
