@@ -265,7 +265,7 @@ def run_test(
         last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
         with (
             contextlib.redirect_stdout(out),
-            np.errstate(all="warn"),
+            np.errstate(divide="warn", over="warn", under="ignore", invalid="warn"),  # defaults
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always")
