@@ -139,9 +139,8 @@ def _run_quietly(argv: list[str]) -> tuple[bool, str]:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.SubprocessError) as exc:
         return False, str(exc)
-    return done.returncode == 0, (done.stderr or done.stdout).strip().splitlines()[-1:] and (
-        (done.stderr or done.stdout).strip().splitlines()[-1]
-    ) or ""
+    said = (done.stderr or done.stdout).strip().splitlines()
+    return done.returncode == 0, said[-1] if said else ""
 
 
 #: set to ``user`` or ``none`` to grade with a weaker isolation than this machine allows (to try
@@ -273,14 +272,19 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
-def kill_processes_of(uid: int, rounds: int = 50) -> int:
-    """SIGKILL every process of ``uid`` until none is left (a process may fork meanwhile: at
-    most ``rounds`` passes); how many were killed."""
+def kill_processes_of(uid: int) -> int:
+    """SIGKILL every process of ``uid`` until none is left; how many were killed."""
+    return kill_until_gone(lambda: processes_of(uid))
+
+
+def kill_until_gone(find, rounds: int = 50) -> int:
+    """SIGKILL the processes ``find()`` names until it names none (a process may fork meanwhile:
+    at most ``rounds`` passes); how many were killed."""
     import time
 
     killed = 0
     for _ in range(rounds):
-        found = processes_of(uid)
+        found = find()
         if not found:
             break
         for pid in found:
@@ -424,23 +428,19 @@ class Cgroup:
 
     def close(self) -> None:
         """Kill whatever is left in the cgroups, then remove them."""
-        import time
-
         for folder in self.dirs:
-            for _ in range(50):
-                try:
-                    pids = [int(p) for p in (folder / "cgroup.procs").read_text().split()]
-                except (OSError, ValueError):
-                    break
-                if not pids:
-                    break
-                for pid in pids:
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
-                time.sleep(0.02)
+            kill_until_gone(lambda folder=folder: _members(folder))
             with contextlib.suppress(OSError):
                 folder.rmdir()
         self.dirs = []
+
+
+def _members(cgroup: Path) -> list[int]:
+    """The processes in a cgroup (none once it is gone)."""
+    try:
+        return [int(p) for p in (cgroup / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 # -- the view of the course package --------------------------------------------------------------

@@ -479,7 +479,6 @@ def _clear_box(box, ahead) -> list[Finding]:
         with contextlib.suppress(Exception):
             if ahead.has_kernel:
                 run_sync(ahead.shutdown_kernel)(now=True)
-    box.close()
     # a box of its own process namespace leaves nothing behind once its kernel is gone;
     # without one, whatever runs as the box's user id is a leftover of this student
     killed = _slot().kill_all() if not box.isolation.sandboxed else 0

@@ -105,14 +105,20 @@ class BoxedExecute(Execute):
     stuck_seconds = Integer(
         5, help="after an interrupt, how long the kernel may stay busy before it is stopped"
     ).tag(config=True)
-    # the box's limits (autograder.box.Limits), read by the worker when it makes the box
-    memory_mb = Integer(4096, help="memory of the box (address space; as root a cgroup), MiB").tag(
+    # the box's limits (defaults: autograder.box.Limits), read by the worker when it makes the box
+    memory_mb = Integer(
+        boxes.Limits.memory_mb, help="memory of the box (address space; as root a cgroup), MiB"
+    ).tag(config=True)
+    cpu_seconds = Integer(boxes.Limits.cpu_seconds, help="CPU seconds of the kernel").tag(
         config=True
     )
-    cpu_seconds = Integer(900, help="CPU seconds of the kernel").tag(config=True)
-    file_size_mb = Integer(64, help="largest file the kernel writes, MiB").tag(config=True)
-    processes = Integer(64, help="processes and threads the kernel may add").tag(config=True)
-    open_files = Integer(1024, help="open files of the kernel").tag(config=True)
+    file_size_mb = Integer(
+        boxes.Limits.file_size_mb, help="largest file the kernel writes, MiB"
+    ).tag(config=True)
+    processes = Integer(
+        boxes.Limits.processes, help="processes and threads the kernel may add"
+    ).tag(config=True)
+    open_files = Integer(boxes.Limits.open_files, help="open files of the kernel").tag(config=True)
     max_stream_chars = Integer(
         2_000_000, help="characters a cell may send while it runs; the rest is dropped unread"
     ).tag(config=True)

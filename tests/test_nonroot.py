@@ -39,6 +39,8 @@ from ordinary_user import (
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "autograder" / "sample_class" / "ps1"
 EXPECTED = json.loads((SAMPLE / "expected.json").read_text())
+#: every assignment with a sample class (autograder/sample_class/<assignment>/expected.json)
+CLASSES = sorted(p.parent.name for p in SAMPLE.parent.glob("*/expected.json"))
 BUBBLEWRAP = "isolation: OS sandbox (bubblewrap"
 
 pytestmark = pytest.mark.slow
@@ -70,11 +72,12 @@ def job(user: User) -> Iterator[Job]:
     course = home / "classroom"
     course.mkdir()
     shutil.copy(REPO / "nbgrader_config.py", course)
-    shutil.copytree(
-        REPO / "source_assignments" / "ps1",
-        course / "source_assignments" / "ps1",
-        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
-    )
+    for assignment in CLASSES:
+        shutil.copytree(
+            REPO / "source_assignments" / assignment,
+            course / "source_assignments" / assignment,
+            ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"),
+        )
     give(user, home)
     try:
         yield Job(user, home, course, user_env(home))
@@ -87,7 +90,7 @@ def ran(job: Job) -> dict:
     """release, grade, report and gradescope of ps1, each as the user (stops at a failure)."""
     out: dict = {}
     steps = {
-        "release": ["release", "ps1"],
+        "release": ["release", *CLASSES],
         "grade": ["grade", "ps1", str(SAMPLE), "--jobs", "2", "--no-progress"],
         "report": ["report", "ps1"],
         "gradescope": ["gradescope", "ps1"],
@@ -298,3 +301,25 @@ def test_hostile_submissions_as_an_ordinary_user_earn_their_honest_scores(
     feedback = (job.course / "hostile" / "feedback").glob("*.html")
     hidden = "for seed in range(201, 211)"  # a line of ps1's hidden tests
     assert not any(hidden in page.read_text() for page in feedback)
+
+
+@pytest.mark.parametrize("assignment", [c for c in CLASSES if c != "ps1"])
+def test_the_other_sample_classes_as_an_ordinary_user(job: Job, ran: dict, assignment: str) -> None:
+    """ps2, ps3, ps4 graded by the user (ps1 above): every score and feedback mention as in
+    their ``expected.json``, the kernels in bubblewrap's box."""
+    expected = json.loads((SAMPLE.parent / assignment / "expected.json").read_text())
+    folder = str(SAMPLE.parent / assignment)
+    done = job.cli("grade", assignment, folder, "--jobs", "2", "--no-progress", timeout=900)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(expected)} ok, 0 errors" in done.stdout, done.stdout + done.stderr
+    assert BUBBLEWRAP in done.stdout
+    rows = read_grades(job.course / "grades" / assignment / f"{assignment}_grades.csv")
+    for student, want in expected.items():
+        row = rows[student]
+        assert row["status"].startswith("ok"), (student, row)
+        got = {part: float(row[part]) if row[part] else None for part in want["parts"]}
+        wanted = {k: float(v) if v is not None else None for k, v in want["parts"].items()}
+        assert got == wanted, (assignment, student)
+        page = job.course / "grades" / assignment / "feedback" / f"{student}.html"
+        for words in want["feedback_mentions"]:
+            assert words in page.read_text(), (student, words)
