@@ -93,17 +93,34 @@ def reopen_script(needed: Sequence[str]) -> str:
     back at their own paths."""
     closed = {p: _closed_ancestor(p) for p in needed}
     covers = sorted({c for c in closed.values() if c is not None}, key=len)
-    moved = [p for p in needed if closed[p] is not None]
+    # a needed folder that is closed itself (a clone in a `mktemp -d` folder) is covered too,
+    # and what it holds is bound back entry by entry
+    moved: list[str] = []
+    for path in [p for p in needed if closed[p] is not None]:
+        if closed[path] == path and os.path.isdir(path):
+            moved += [os.path.join(path, name) for name in sorted(os.listdir(path))]
+        else:
+            moved.append(path)
+    moved = [p for p in dict.fromkeys(moved) if not any(p.startswith(q + "/") for q in moved)]
     lines = ["set -eu", "umask 022"]
     for i, path in enumerate(moved):
         lines.append(f"saved{i}=$(mktemp -d /tmp/bpc-reopen-XXXXXX)")
-        lines.append(f'mount --bind {shlex.quote(path)} "$saved{i}"')
+        if os.path.isdir(path):
+            lines.append(f'mount --bind {shlex.quote(path)} "$saved{i}"')
+        else:  # a file: bound through a file of the same kind
+            lines.append(f'touch "$saved{i}/f" && mount --bind {shlex.quote(path)} "$saved{i}/f"')
     for cover in covers:
         lines.append(f"mount -t tmpfs -o mode=0755 bpc-reopen {shlex.quote(cover)}")
     for i, path in enumerate(moved):
-        lines.append(f"mkdir -p {shlex.quote(path)}")
-        lines.append(f'mount --bind "$saved{i}" {shlex.quote(path)}')
-        lines.append(f'umount "$saved{i}" && rmdir "$saved{i}"')
+        if os.path.isdir(path):
+            lines.append(f"mkdir -p {shlex.quote(path)}")
+            lines.append(f'mount --bind "$saved{i}" {shlex.quote(path)}')
+            lines.append(f'umount "$saved{i}" && rmdir "$saved{i}"')
+        else:
+            parent = shlex.quote(os.path.dirname(path))
+            lines.append(f"mkdir -p {parent} && touch {shlex.quote(path)}")
+            lines.append(f'mount --bind "$saved{i}/f" {shlex.quote(path)}')
+            lines.append(f'umount "$saved{i}/f" && rm "$saved{i}/f" && rmdir "$saved{i}"')
     return "\n".join(lines)
 
 
