@@ -16,7 +16,10 @@ Backward (Algorithm 2, batched): start from ``delta[L] = dJ/dZ[L]`` and for ``l 
     db[l] = delta[l] summed over the m columns
     delta[l-1] = (W[l].T @ delta[l]) * f'(Z[l-1])
 
-The forward pass keeps ``Z[l]`` and ``A[l]`` so that backward recomputes nothing.
+Both are the layers of :mod:`course.layers` chained: each layer's forward function returns its
+output and a cache (``A[l-1], W[l], b[l]`` for the affine part, ``Z[l], A[l]`` for the activation),
+and the backward functions, called in reverse order, take those caches, so backward recomputes
+nothing. The network keeps the caches of its last forward pass (see :attr:`MLP.cache`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,19 @@ from collections.abc import Sequence
 import numpy as np
 
 from course.activations import Activation, get_activation
+from course.layers import (
+    ActivationCache,
+    AffineCache,
+    OutputLossCache,
+    activation_backward,
+    activation_forward,
+    affine_backward,
+    affine_forward,
+    output_loss_backward,
+    output_loss_forward,
+    weight_decay_backward,
+    weight_decay_forward,
+)
 from course.losses import OutputLoss, get_output_loss
 
 __all__ = ["MLP", "count_parameters", "init_params", "INITS"]
@@ -145,8 +161,12 @@ class MLP:
         self.params: dict[str, np.ndarray] = init_params(
             self.sizes, init, hidden=self.activation.name, seed=seed, dtype=self.dtype
         )
-        self._Z: list[np.ndarray | None] = []
-        self._A: list[np.ndarray] = []
+        # the layers' caches of the last forward pass: (affine, activation) for l = 1..L-1, then
+        # the output layer's affine cache and its (output + loss) cache or its Yhat
+        self._caches: list[tuple[AffineCache, ActivationCache]] = []
+        self._out_affine: AffineCache | None = None
+        self._ZL: np.ndarray | None = None
+        self._yhat: np.ndarray | None = None
         self._grad_buffers: dict[str, np.ndarray] | None = None
 
     # -- Algorithm 1 --
@@ -154,65 +174,68 @@ class MLP:
     def forward(self, X: np.ndarray) -> np.ndarray:
         """``Yhat = A[L]`` of shape ``(n_L, m)`` for inputs ``X`` of shape ``(n_0, m)``.
 
-        Keeps ``Z[l]`` and ``A[l]`` for :meth:`backward`.
+        Keeps every layer's cache for :meth:`backward`.
         """
         X = self._check_X(X)
         self._check_params()
         return self._forward(X)
 
     def _forward(self, X: np.ndarray) -> np.ndarray:
-        p, f = self.params, self.activation.f
-        Z: list[np.ndarray | None] = [None]
-        A: list[np.ndarray] = [X]
-        a = X
+        self._forward_layers(X)
+        self._yhat = self.head.activate(self._ZL)
+        return self._yhat
+
+    def _forward_cost(
+        self, X: np.ndarray, T: np.ndarray, cost: bool = True
+    ) -> tuple[float | None, OutputLossCache]:
+        """Algorithm 1 up to the cost: the data term of ``J`` and the output layer's cache."""
+        self._forward_layers(X)
+        J, head = output_loss_forward(self._ZL, T, self.head, cost=cost)
+        self._yhat = head[1]
+        return J, head
+
+    def _forward_layers(self, X: np.ndarray) -> None:
+        """Every layer's forward function, up to the output pre-activation ``Z[L]``."""
+        p, act = self.params, self.activation
+        caches: list[tuple[AffineCache, ActivationCache]] = []
+        A = X
         for l in range(1, self.L):
-            z = p[f"W{l}"] @ a
-            z += p[f"b{l}"]
-            a = f(z)
-            Z.append(z)
-            A.append(a)
-        z = p[f"W{self.L}"] @ a
-        z += p[f"b{self.L}"]
-        Z.append(z)
-        A.append(self.head.activate(z))
-        self._Z, self._A = Z, A
-        return A[-1]
+            Z, affine = affine_forward(A, p[f"W{l}"], p[f"b{l}"])
+            A, activation = activation_forward(Z, act)
+            caches.append((affine, activation))
+        self._ZL, self._out_affine = affine_forward(A, p[f"W{self.L}"], p[f"b{self.L}"])
+        self._caches = caches
 
     # -- Algorithm 2 --
 
     def backward(self, Y: np.ndarray) -> dict[str, np.ndarray]:
         """``dJ/dparam`` for every parameter, using the caches of the last :meth:`forward`."""
-        if not self._A:
+        if self._out_affine is None:
             raise RuntimeError("backward needs the caches of a forward pass: call forward(X) first")
-        T = self._check_Y(Y, self._A[0].shape[1])
-        return self._backward(T)
+        T = self._check_Y(Y, self._ZL.shape[1])
+        _, head = output_loss_forward(self._ZL, T, self.head, cost=False)
+        return self._backward(head)
 
     def _backward(
-        self, T: np.ndarray, out: dict[str, np.ndarray] | None = None
+        self, head: OutputLossCache, out: dict[str, np.ndarray] | None = None
     ) -> dict[str, np.ndarray]:
-        """Algorithm 2 from the cache; with ``out``, the gradients are written into its arrays."""
-        p, Z, A = self.params, self._Z, self._A
-        m = A[0].shape[1]
-        prime = self.activation.prime
-        delta = self.head.delta(Z[-1], A[-1], T)  # dL/dZ[L] per column
-        delta /= m  # the batch mean: dJ/dZ[L]
+        """Algorithm 2: the layers' backward functions in reverse order, from ``dJ/dJ = 1``.
+
+        With ``out``, the parameter gradients are written into its arrays.
+        """
+        p = self.params
+        dZ = output_loss_backward(1.0, head)  # dJ/dZ[L], the 1/m included
         grads: dict[str, np.ndarray] = {}
-        decay = 2.0 * self.l2
         for l in range(self.L, 0, -1):
-            W = p[f"W{l}"]
-            if out is None:
-                dW = delta @ A[l - 1].T
-                db = delta.sum(axis=1, keepdims=True)
-            else:
-                dW = np.matmul(delta, A[l - 1].T, out=out[f"W{l}"])
-                db = np.sum(delta, axis=1, keepdims=True, out=out[f"b{l}"])
-            if decay:
-                dW += decay * W
+            affine = self._out_affine if l == self.L else self._caches[l - 1][0]
+            buffers = None if out is None else (out[f"W{l}"], out[f"b{l}"])
+            dA, dW, db = affine_backward(dZ, affine, input_grad=l > 1, out=buffers)
+            if self.l2:
+                dW += weight_decay_backward(1.0, (p[f"W{l}"], self.l2))
             grads[f"W{l}"] = dW
             grads[f"b{l}"] = db
-            if l > 1:
-                delta = W.T @ delta
-                delta *= prime(Z[l - 1], A[l - 1])
+            if l > 1:  # dJ/dZ[l-1] = dJ/dA[l-1] * f'(Z[l-1]), written over dA
+                dZ = activation_backward(dA, self._caches[l - 2][1], out=dA)
         return {k: grads[k] for k in p}
 
     def step(self, X: np.ndarray, Y: np.ndarray, optimizer) -> None:
@@ -228,34 +251,33 @@ class MLP:
         self._step(X, T, optimizer)
 
     def _step(self, X: np.ndarray, T: np.ndarray, optimizer) -> None:
-        self._forward(X)
+        _, head = self._forward_cost(X, T, cost=False)
         buffers = self._grad_buffers
         if buffers is None or any(buffers[k].shape != v.shape for k, v in self.params.items()):
             buffers = self._grad_buffers = {k: np.empty_like(v) for k, v in self.params.items()}
-        optimizer.step(self.params, self._backward(T, out=buffers))
+        optimizer.step(self.params, self._backward(head, out=buffers))
 
     def gradients(self, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         """``dJ/dparam`` for a batch: a dict with the keys and shapes of :attr:`params`."""
         X = self._check_X(X)
         T = self._check_Y(Y, X.shape[1])
         self._check_params()
-        self._forward(X)
-        return self._backward(T)
+        _, head = self._forward_cost(X, T, cost=False)
+        return self._backward(head)
 
     def loss(self, X: np.ndarray, Y: np.ndarray) -> float:
         """The cost ``J``: mean per-sample loss over the ``m`` columns plus the weight decay."""
         X = self._check_X(X)
         T = self._check_Y(Y, X.shape[1])
         self._check_params()
-        yhat = self._forward(X)
-        data = float(np.mean(self.head.per_sample(self._Z[-1], yhat, T)))
+        data, _ = self._forward_cost(X, T)
         return data + self.penalty()
 
     def penalty(self) -> float:
         """``l2 * sum_l ||W[l]||^2`` (zero when ``l2 = 0``)."""
         if not self.l2:
             return 0.0
-        return self.l2 * float(sum(np.sum(self.params[f"W{l}"] ** 2) for l in self.layers))
+        return sum(weight_decay_forward(self.params[f"W{l}"], self.l2)[0] for l in self.layers)
 
     # -- using a trained network --
 
@@ -297,11 +319,15 @@ class MLP:
     @property
     def cache(self) -> dict[str, np.ndarray]:
         """The forward cache ``{"A0": X, "Z1": ..., "A1": ..., ...}`` of the last forward pass."""
+        if self._out_affine is None:
+            return {}
         out: dict[str, np.ndarray] = {}
-        for l, a in enumerate(self._A):
-            if l:
-                out[f"Z{l}"] = self._Z[l]
-            out[f"A{l}"] = a
+        for l, ((A_prev, _, _), (Z, _, _)) in enumerate(self._caches, start=1):
+            out[f"A{l - 1}"] = A_prev
+            out[f"Z{l}"] = Z
+        out[f"A{self.L - 1}"] = self._out_affine[0]
+        out[f"Z{self.L}"] = self._ZL
+        out[f"A{self.L}"] = self._yhat
         return out
 
     def num_parameters(self) -> int:

@@ -178,3 +178,68 @@ def test_2_2_1_example_against_autograd():
     torch_cost(net, X, Y, params).backward()
     for k in ours:
         np.testing.assert_allclose(ours[k], params[k].grad.numpy(), rtol=1e-12, atol=1e-18)
+
+
+# -- the layers, one at a time ------------------------------------------------------------------
+
+
+def test_affine_layer_matches_autograd():
+    from course.layers import affine_backward, affine_forward
+
+    rng = np.random.default_rng(21)
+    A, W, b, G = (rng.normal(size=s) for s in ((4, 6), (3, 4), (3, 1), (3, 6)))
+    Z, cache = affine_forward(A, W, b)
+    dA, dW, db = affine_backward(G, cache)
+    tA, tW, tb = t64(A), t64(W), t64(b)
+    # torch's Linear works on rows: Z.T = A.T W.T + b.T
+    tZ = F.linear(tA.T, tW, tb[:, 0]).T
+    (tZ * torch.from_numpy(G)).sum().backward()
+    np.testing.assert_allclose(Z, tZ.detach().numpy(), rtol=1e-14)
+    for ours, theirs in ((dA, tA), (dW, tW), (db, tb)):
+        assert relative_error(ours, theirs.grad.numpy()) < 1e-13
+
+
+@pytest.mark.parametrize("name", HIDDEN_ACTIVATIONS)
+def test_activation_layers_match_autograd(name):
+    from course.layers import activation_backward, activation_forward
+
+    rng = np.random.default_rng(22)
+    Z = rng.normal(scale=3.0, size=(5, 4))
+    G = rng.normal(size=Z.shape)
+    A, cache = activation_forward(Z, name)
+    dZ = activation_backward(G, cache)
+    tZ = t64(Z)
+    tA = TORCH_ACT[name](tZ)
+    (tA * torch.from_numpy(G)).sum().backward()
+    np.testing.assert_allclose(A, tA.detach().numpy(), rtol=1e-13, atol=1e-300)
+    assert relative_error(dZ, tZ.grad.numpy()) < 1e-12
+
+
+@pytest.mark.parametrize("pair", sorted(OUTPUT_LOSSES))
+def test_output_loss_layers_match_autograd(pair):
+    from course.layers import output_loss_backward, output_loss_forward
+
+    output, loss = pair
+    rng = np.random.default_rng(23)
+    K, m = 4, 5
+    Z = rng.normal(scale=4.0, size=(K, m))
+    if output == "softmax":
+        y = rng.integers(0, K, size=m)
+        T = np.eye(K)[:, y]
+    elif loss == "bce":
+        T = rng.integers(0, 2, size=(K, m)).astype(float)
+    else:
+        T = rng.random((K, m))
+    J, cache = output_loss_forward(Z, T, output, loss)
+    dZ = output_loss_backward(1.0, cache)
+    tZ, tT = t64(Z), torch.from_numpy(T)
+    if output == "softmax":
+        tJ = F.cross_entropy(tZ.T, torch.from_numpy(y))
+    elif loss == "bce":
+        tJ = F.binary_cross_entropy_with_logits(tZ, tT, reduction="sum") / m
+    else:
+        yhat = tZ if output == "identity" else torch.sigmoid(tZ)
+        tJ = 0.5 * ((yhat - tT) ** 2).sum() / m
+    tJ.backward()
+    assert J == pytest.approx(tJ.item(), rel=1e-13)
+    assert relative_error(dZ, tZ.grad.numpy()) < 1e-12
