@@ -58,10 +58,26 @@ def identity_prime(z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """``sigma(z) = 1 / (1 + e^-z)``, computed without overflow for any ``z``."""
+    """``sigma(z) = 1 / (1 + e^-z)``, computed without overflow for any ``z``.
+
+    Written as ``e^min(z, 0) / (1 + e^-|z|)``: both exponents are <= 0, so nothing overflows, and
+    for very negative ``z`` the result keeps its full relative precision (``sigma(-50) = 1.9e-22``,
+    not 0). That is ``1 / (1 + e^-z)`` for ``z >= 0`` and ``e^z / (e^z + 1)`` for ``z < 0``, without
+    a branch: four passes over the array in place, faster than a ``where`` of the two cases.
+    """
     z = np.asarray(z)
-    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    if z.dtype.kind != "f":
+        z = z.astype(np.float64)
+    if z.ndim == 0:
+        return sigmoid(z.reshape(1)).reshape(())
+    num = np.minimum(z, 0)
+    np.exp(num, out=num)
+    den = np.abs(z)
+    np.negative(den, out=den)
+    np.exp(den, out=den)
+    den += 1.0
+    num /= den
+    return num
 
 
 def sigmoid_prime(z: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:
