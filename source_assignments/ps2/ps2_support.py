@@ -47,6 +47,7 @@ FORBID = (
     "course.activations",
     "course.vanishing",
     "course.mlp",
+    "course.layers",
     "course.graph",
     "scipy.special",
     "torch",

@@ -1,21 +1,22 @@
 """Cases, references and checks for problem set 3 (matrix backprop).
 
 Students: you may read this file and use its example cases to explore; your answers must not
-call ``course.mlp``, ``course.losses``, ``course.activations`` (or another package that computes
-the graded result for you): the tests check that.
+call ``course.mlp``, ``course.layers``, ``course.losses``, ``course.activations`` (or another
+package that computes the graded result for you): the tests check that.
 
 Notation of the lectures: column vectors; layer ``l`` has ``W`` of shape ``(n_l, n_{l-1})`` and
 ``b`` of shape ``(n_l, 1)``; a batch has one example per column, ``A_prev`` of shape
 ``(n_{l-1}, m)``; ``Z = W @ A_prev + b``; the cost ``J`` is the mean over the batch, so
 ``dZ = dJ/dZ`` already contains the ``1/m``.
 
-Every check compares an answer with a reference from the ``course`` package (``course.mlp``,
-``course.losses``, ``course.graph``) and with centred finite differences in float64, through
-``course.checks``, which names the likely bug. Diagnoses that ``course.checks`` does not know are
-passed to it as ``mistakes`` (known wrong answers with an explanation), built here: weight decay
-on the biases, the ReLU value where its derivative belongs, ``W`` where ``W.T`` belongs, the
-softmax taken along the wrong axis, and so on. The numerical-stability check of part (b) (a
-warning raised as an error, explained in plain words) is also here.
+Every check compares an answer with a reference from the ``course`` package
+(``course.layers``, ``course.mlp``, ``course.losses``, ``course.graph``) and with centred finite
+differences in float64, through ``course.checks``, which names the likely bug. Diagnoses that
+``course.checks`` does not know are passed to it as ``mistakes`` (known wrong answers with an
+explanation), built here: weight decay on the biases, the ReLU value where its derivative
+belongs, ``W`` where ``W.T`` belongs, the softmax taken along the wrong axis, and so on. The
+numerical-stability check of part (b) (a warning raised as an error, explained in plain words) is
+also here.
 
 The course modules are imported only by the functions that compute references: while the
 assignment is graded, the ones it forbids are not available in your kernel, and the example cases
@@ -26,19 +27,17 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from course import checks
 
-if TYPE_CHECKING:  # course.mlp is imported where the references are computed
-    from course.mlp import MLP
-
 # code that computes the graded results for you: not allowed inside a student's function
 # (packages that are not installed are skipped, and none is imported to check)
 FORBID = (
     "course.mlp",
+    "course.layers",
     "course.losses",
     "course.activations",
     "course.graph",
@@ -135,29 +134,18 @@ def affine_case(seed: int, n_prev: int, n: int, m: int) -> dict[str, Array]:
     }
 
 
-def _affine_net(W: Array, b: Array) -> MLP:
-    """A one-layer ``course.mlp`` network with identity output whose only layer is ``(W, b)``."""
-    from course.mlp import MLP
-
-    net = MLP([W.shape[1], W.shape[0]], output="identity", loss="half_sse")
-    net.params = {"W1": W.copy(), "b1": b.copy()}
-    return net
-
-
 def affine_reference(A_prev: Array, W: Array, b: Array, dZ: Array) -> dict[str, Array]:
-    """``Z``, ``dA_prev``, ``dW``, ``db`` of the affine layer.
+    """``Z``, ``dA_prev``, ``dW``, ``db`` of the affine layer, from ``course.layers``.
 
-    ``Z`` is ``course.mlp``'s forward pass. ``dW`` and ``db`` are ``course.mlp``'s backward pass
-    (Algorithm 2) on a one-layer network with half squared error and targets chosen so that its
-    ``dJ/dZ`` is exactly the given ``dZ``; ``dA_prev = W^T dZ``. All are also compared with finite
-    differences by :func:`check_affine_backward`.
+    These are the layer functions ``course.mlp`` is built from (``affine_forward`` and
+    ``affine_backward``, the same contract as yours); :func:`check_affine_backward` also compares
+    every answer with finite differences.
     """
-    net = _affine_net(W, b)
-    Z = net.forward(A_prev).copy()
-    m = A_prev.shape[1]
-    T = Z - m * dZ  # half_sse: dJ/dZ = (Z - T) / m = dZ
-    grads = net.gradients(A_prev, T)
-    return {"Z": Z, "dA_prev": W.T @ dZ, "dW": grads["W1"], "db": grads["b1"]}
+    from course.layers import affine_backward, affine_forward
+
+    Z, cache = affine_forward(A_prev, W, b)
+    dA_prev, dW, db = affine_backward(dZ, cache)
+    return {"Z": Z, "dA_prev": dA_prev, "dW": dW, "db": db}
 
 
 def check_affine_forward(

@@ -42,6 +42,7 @@ from course import checks
 FORBID = (
     "course.data",
     "course.mlp",
+    "course.layers",
     "course.optim",
     "course.train",
     "course.losses",
