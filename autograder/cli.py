@@ -17,7 +17,8 @@ import os
 import sys
 
 from autograder.box import IsolationError
-from autograder.coursedir import Course, CourseError, prepare_environment
+from autograder.coursedir import Course, CourseError
+from autograder.release import release
 from autograder.submissions import LAYOUTS, SubmissionError
 
 
@@ -32,24 +33,6 @@ def cmd_release(args: argparse.Namespace) -> int:
         print(f"no assignment in {course.source('x').parent}", file=sys.stderr)
         return 1
     return release(course, names, force=not args.keep)
-
-
-def release(course: Course, names: list[str], force: bool = True) -> int:
-    """Release each assignment; print one line each (and nbgrader's log when it fails)."""
-    prepare_environment()
-    failed = 0
-    for name in names:
-        result = course.release(name, force=force)
-        where = course.path("release", ".", name)
-        if result["success"] and "Skipping existing" in (result.get("log") or ""):
-            print(f"kept the release of {name}: {where}")
-        elif result["success"]:
-            print(f"released {name}: {where}")
-        else:
-            failed += 1
-            print(f"could not release {name}:", file=sys.stderr)
-            print((result.get("log") or "") + (result.get("error") or ""), file=sys.stderr)
-    return 1 if failed else 0
 
 
 def cmd_grade(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from autograder.coursedir import CONFIG_FILE, Course, CourseError
 from autograder.grading import Result, grade, summary
+from autograder.release import release
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CLASS = Path(__file__).resolve().parent / "sample_class"
@@ -69,8 +70,6 @@ def fresh_course(workdir: Path) -> Course:
 
 def demo(workdir: str | Path | None = None, jobs: int | None = None) -> int:
     """Run the demo; 0 when every assignment was released and graded as expected."""
-    from autograder.cli import release
-
     start = time.perf_counter()
     workdir = Path(workdir) if workdir else REPO / "demo_course"
     course = fresh_course(workdir.resolve())

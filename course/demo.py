@@ -1,4 +1,4 @@
-"""The package demo (``make demo``): train two networks on bundled data and show what they learned.
+"""The package demo (``make train-demo``): networks trained on bundled data, and what they learned.
 
 1. XOR, the function a single McCulloch-Pitts unit cannot compute, learned by a 2-3-1 network.
 2. The 8x8 handwritten digits (bundled with scikit-learn, nothing downloaded), learned by a
