@@ -480,12 +480,40 @@ raise ForbiddenModuleError(
 '''
 
 
+def _copy_package(
+    source: Path, target: Path, name: str, forbidden: list[str], assignment: str
+) -> None:
+    """Copy the package ``name`` from ``source`` to ``target``: its modules with their compiled
+    files, then its subpackages the same way. A module that ``forbidden`` names (or names a
+    name inside) becomes a stub, without its compiled files; a subpackage that it names becomes
+    a folder holding only a stub ``__init__.py``."""
+    (target / "__pycache__").mkdir(parents=True)
+    for path in sorted(source.glob("*.py")):
+        module = f"{name}.{path.stem}"
+        if any(m == module or m.startswith(module + ".") for m in forbidden):
+            (target / path.name).write_text(STUB.format(assignment=assignment, module=module))
+            continue
+        shutil.copy2(path, target / path.name)
+        for compiled in (source / "__pycache__").glob(f"{path.stem}.*.pyc"):
+            shutil.copy2(compiled, target / "__pycache__" / compiled.name)
+    for folder in sorted(p for p in source.iterdir() if (p / "__init__.py").is_file()):
+        module = f"{name}.{folder.name}"
+        if module in forbidden:
+            (target / folder.name).mkdir()
+            stub = STUB.format(assignment=assignment, module=module)
+            (target / folder.name / "__init__.py").write_text(stub)
+        else:
+            _copy_package(folder, target / folder.name, module, forbidden, assignment)
+
+
 def make_view(where: Path, assignment: str, forbidden: list[str]) -> dict[str, str]:
     """The read-only files a box sees in place of installed code: ``{box path: host path}``.
 
-    ``course`` is copied without the forbidden modules (each becomes a stub that raises an
-    ImportError naming the rule; their compiled files are left out); every other forbidden
-    package that is installed is covered by such a stub too.
+    ``course`` is copied with its subpackages, without the forbidden modules: each becomes a stub
+    that raises an ImportError naming the rule (a forbidden subpackage, such as ``course.viz``,
+    as a whole; a module inside one, such as ``course.viz.graphs``, alone), and their compiled
+    files are left out. Every other forbidden package that is installed is covered by such a stub
+    too.
     """
     import importlib.util
 
@@ -500,18 +528,7 @@ def make_view(where: Path, assignment: str, forbidden: list[str]) -> dict[str, s
     package = Path(course.__file__).resolve().parent
     view = where / "course"
     shutil.rmtree(view, ignore_errors=True)
-    (view / "__pycache__").mkdir(parents=True)
-    hidden = {m.split(".", 1)[1].split(".")[0] for m in forbidden if m.startswith("course.")}
-    for path in sorted(package.glob("*.py")):
-        target = view / path.name
-        if path.stem in hidden:
-            target.write_text(STUB.format(assignment=assignment, module=f"course.{path.stem}"))
-            continue
-        shutil.copy2(path, target)
-        for compiled in (package / "__pycache__").glob(f"{path.stem}.*.pyc"):
-            shutil.copy2(compiled, view / "__pycache__" / compiled.name)
-    for folder in (view, view / "__pycache__"):
-        folder.chmod(0o755)
+    _copy_package(package, view, "course", forbidden, assignment)
     binds[str(package)] = str(view)
     stubs = where / "stubs"
     for name in forbidden:

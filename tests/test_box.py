@@ -3,7 +3,9 @@
 One kernel is started in a box (bubblewrap, the slot's user id when we are root, small limits)
 and runs code that tries what a student's code could try: who it is, what files it sees and may
 write, the network, other processes, the limits (open files, file size, processes, memory), and
-an interrupt. A second kernel checks that a shutdown leaves nothing of the box running.
+an interrupt. A second kernel checks that a shutdown leaves nothing of the box running. The view
+of the ``course`` package that a box is given (``make_view``: subpackages copied, forbidden
+modules and subpackages replaced by stubs) is checked first, on a package laid out like it.
 
 Nothing is skipped: where bubblewrap cannot make its box, these tests fail and say why (CI
 installs bubblewrap; so do ``make test`` and ``make demo``).
@@ -18,6 +20,7 @@ import json
 import os
 import queue
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -179,6 +182,119 @@ def descendants(pid: int) -> set[int]:
 
 
 # -- the tests -----------------------------------------------------------------------------------
+
+
+#: a package laid out like ``course``: top-level modules, a subpackage, a package inside that
+FAKE_COURSE = {
+    "__init__.py": "",
+    "graph.py": "VALUE = 'graph'\n",
+    "checks.py": "VALUE = 'checks'\n",
+    "viz/__init__.py": "from course.viz.common import RED\nfrom course.viz.graphs import draw\n",
+    "viz/common.py": "RED = 'red'\n",
+    "viz/graphs.py": "def draw():\n    return 'drawn'\n",
+    "viz/deep/__init__.py": "",
+    "viz/deep/more.py": "VALUE = 'more'\n",
+}
+
+
+@pytest.fixture
+def fake_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The fake package, compiled, standing in for ``course`` in :func:`box.make_view`."""
+    import compileall
+    import types
+
+    package = tmp_path / "installed" / "course"
+    for name, text in FAKE_COURSE.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(text)
+    assert compileall.compile_dir(package, quiet=1)
+    module = types.ModuleType("course")
+    module.__file__ = str(package / "__init__.py")
+    monkeypatch.setitem(sys.modules, "course", module)
+    return package
+
+
+def view_files(view: Path) -> dict[str, str]:
+    """The files below ``view``: path relative to ``view``, and text ("pyc" if compiled)."""
+    return {
+        p.relative_to(view).as_posix(): "pyc" if p.suffix == ".pyc" else p.read_text()
+        for p in sorted(view.rglob("*"))
+        if p.is_file()
+    }
+
+
+def import_from_view(where: Path, statement: str) -> str:
+    """Run ``statement`` in a fresh Python that finds ``course`` in the view; what it printed."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(where)!r})\n"
+        "try:\n"
+        f"    {statement}\n"
+        "except ImportError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_view_copies_subpackages_with_their_compiled_files(
+    fake_course: Path, tmp_path: Path
+) -> None:
+    where = tmp_path / "view"
+    old = os.umask(0o077)  # the view is readable by the box's user whatever the grader's umask
+    try:
+        binds = box.make_view(where, "ps1", [])
+    finally:
+        os.umask(old)
+    view = where / "course"
+    assert binds == {str(fake_course): str(view)}
+    files = view_files(view)
+    assert {n: t for n, t in files.items() if n.endswith(".py")} == FAKE_COURSE
+    compiled = sorted(n for n in files if n.endswith(".pyc"))
+    expected = sorted(p.relative_to(fake_course).as_posix() for p in fake_course.rglob("*.pyc"))
+    assert compiled == expected and len(compiled) == len(FAKE_COURSE)
+    for path in [view, *view.rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
+    out = import_from_view(where, "import course.viz, course.viz.deep.more as m; print(m.VALUE)")
+    assert out == "more\n"
+    assert import_from_view(where, "from course.viz import draw; print(draw())") == "drawn\n"
+
+
+def test_a_forbidden_subpackage_is_one_stub(fake_course: Path, tmp_path: Path) -> None:
+    where = tmp_path / "view"
+    box.make_view(where, "ps9", ["course.viz"])
+    files = view_files(where / "course")
+    viz = {n: t for n, t in files.items() if n.startswith("viz/")}
+    assert list(viz) == ["viz/__init__.py"]  # nothing else of it, compiled or not
+    assert "course.viz is not available while ps9 is graded" in viz["viz/__init__.py"]
+    assert files["graph.py"] == FAKE_COURSE["graph.py"]
+    assert any(n.startswith("__pycache__/graph.") for n in files)
+    for statement in ("import course.viz", "from course.viz.deep import more"):
+        out = import_from_view(where, statement)
+        assert out.startswith("ForbiddenModuleError course.viz is not available"), out
+    assert import_from_view(where, "from course import graph; print(graph.VALUE)") == "graph\n"
+
+
+def test_a_forbidden_module_inside_a_subpackage_is_a_stub(
+    fake_course: Path, tmp_path: Path
+) -> None:
+    where = tmp_path / "view"
+    box.make_view(where, "ps9", ["course.viz.graphs", "course.checks.something"])
+    files = view_files(where / "course")
+    stubs = {n for n, t in files.items() if "is not available while ps9 is graded" in t}
+    assert stubs == {"viz/graphs.py", "checks.py"}  # a name inside a module stubs the module
+    assert "course.viz.graphs is not available" in files["viz/graphs.py"]
+    assert "course.checks is not available" in files["checks.py"]
+    for name in ("viz/__init__.py", "viz/common.py", "viz/deep/more.py", "graph.py"):
+        assert files[name] == FAKE_COURSE[name]
+    compiled = {Path(n).name.split(".")[0] for n in files if n.endswith(".pyc")}
+    assert "graphs" not in compiled and "checks" not in compiled
+    assert {"common", "more", "graph"} <= compiled
+    out = import_from_view(where, "import course.viz")
+    assert out.startswith("ForbiddenModuleError course.viz.graphs is not available"), out
+    out = import_from_view(where, "from course.viz.deep import more; print(more.VALUE)")
+    assert out.startswith("ForbiddenModuleError course.viz.graphs"), out  # viz/__init__ ran
 
 
 def test_this_machine_has_the_box() -> None:
