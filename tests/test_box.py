@@ -297,6 +297,52 @@ def test_a_forbidden_module_inside_a_subpackage_is_a_stub(
     assert out.startswith("ForbiddenModuleError course.viz.graphs"), out  # viz/__init__ ran
 
 
+def test_the_view_of_course_holds_its_viz_package(tmp_path: Path) -> None:
+    import course
+
+    package = Path(course.__file__).resolve().parent
+    modules = sorted(p.name for p in (package / "viz").glob("*.py"))
+    assert {"__init__.py", "graphs.py", "layout.py", "training.py"} <= set(modules)
+    where = tmp_path / "whole"
+    box.make_view(where, "ps9", ["course.graph"])
+    for name in modules:
+        copied = where / "course" / "viz" / name
+        assert copied.read_bytes() == (package / "viz" / name).read_bytes(), name
+    where = tmp_path / "one_module"
+    box.make_view(where, "ps9", ["course.viz.graphs"])
+    viz = where / "course" / "viz"
+    assert "course.viz.graphs is not available" in (viz / "graphs.py").read_text()
+    for name in set(modules) - {"graphs.py"}:
+        assert (viz / name).read_bytes() == (package / "viz" / name).read_bytes(), name
+    where = tmp_path / "package"
+    box.make_view(where, "ps9", ["course.viz"])
+    viz = where / "course" / "viz"
+    assert [p.name for p in viz.rglob("*")] == ["__init__.py"]
+    assert "course.viz is not available" in (viz / "__init__.py").read_text()
+
+
+def test_a_kernel_in_a_box_draws_with_course_viz(tmp_path_factory: pytest.TempPathFactory) -> None:
+    where = tmp_path_factory.mktemp("box")
+    k = Kernel(where, "viz", box.make_view(where / "view", "ps1", ["colorsys"]))
+    try:
+        out = k.ok(
+            "import os, course\n"
+            "from course.graph import Value\n"
+            "from course.viz import GREEN, draw_graph, layout\n"
+            "x = Value(2.0, label='x'); f = x * x + 1; f.backward()\n"
+            "fig = draw_graph(f)\n"
+            "green = [t.get_text() for t in fig.axes[0].texts if t.get_color() == GREEN]\n"
+            "print(sorted(green))\n"
+            "here = os.path.join(os.path.dirname(course.__file__), 'viz')\n"
+            "print(os.path.dirname(layout.__file__) == here)",
+            timeout=120,
+        )
+    finally:
+        k.close()
+    # (the box has no fontconfig configuration, which matplotlib may say on stderr)
+    assert out.splitlines()[-2:] == ["['2.00', '2.00', '4.00', '5.00']", "True"]
+
+
 def test_this_machine_has_the_box() -> None:
     isolation = require_bubblewrap()
     assert isolation.sandboxed and isolation.root == ROOT

@@ -15,6 +15,7 @@ from matplotlib.colors import same_color  # noqa: E402
 
 from course import gates, viz  # noqa: E402
 from course.graph import backward_steps, edges, topological_order  # noqa: E402
+from course.viz.graphs import _fmt  # noqa: E402
 from course.widgets import interactive_figure  # noqa: E402
 
 
@@ -228,7 +229,7 @@ def test_backward_step_figure_text_is_the_step_description(name):
         assert text == s.describe()
         # the edge being processed is orange, with its contribution as the orange number
         current = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "grad-current"]
-        assert current == [viz._fmt(s.contribution)]
+        assert current == [_fmt(s.contribution)]
         # exactly the edges of the first k steps carry a red number (plus the output stub)
         assert len([t for t in fig.axes[0].texts if t.get_gid() == "grad"]) == k + 1
         plt.close(fig)

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 MODULES = ["graph", "activations", "losses", "mlp", "optim", "data", "train", "gradcheck", "viz"]
+MODULES += ["viz.common", "viz.layout", "viz.graphs", "viz.training"]
 
 
 def test_import_course_stays_light():

@@ -23,6 +23,7 @@ from matplotlib.contour import ContourSet  # noqa: E402
 
 from course import viz  # noqa: E402
 from course.graph import Value, backward_steps, edges, topological_order  # noqa: E402
+from course.viz.graphs import _fmt  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
 # helpers
@@ -85,6 +86,26 @@ def test_import_does_not_load_matplotlib():
         cwd=Path(__file__).resolve().parents[1],
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_package_exports_the_functions_of_its_modules():
+    from course.viz import common, graphs, layout, training
+
+    assert viz.__all__ == [
+        "MAX_NODES",
+        "GREEN",
+        "RED",
+        "ORANGE",
+        "draw_graph",
+        "graph_to_dot",
+        "plot_history",
+        "plot_decision_boundary",
+    ]
+    assert (viz.GREEN, viz.RED, viz.ORANGE) == (common.GREEN, common.RED, common.ORANGE)
+    assert viz.MAX_NODES == layout.MAX_NODES == 60
+    assert viz.draw_graph is graphs.draw_graph and viz.graph_to_dot is graphs.graph_to_dot
+    assert viz.plot_history is training.plot_history
+    assert viz.plot_decision_boundary is training.plot_decision_boundary
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,7 +256,7 @@ def test_step_shows_exactly_the_first_k_gradients(make):
         grads = texts(fig, viz.RED, gid="grad")
         # the stub's 1.00 is known from the start; then one number per finished step
         assert len(grads) == k + 1
-        expected = sorted([viz._fmt(s.total) for s in steps[:k]] + ["1.00"])
+        expected = sorted([_fmt(s.total) for s in steps[:k]] + ["1.00"])
         assert sorted(strings(grads)) == expected
         counts.append(len(texts(fig, viz.RED)))
         current = patches(fig, "edge-current")
@@ -247,10 +268,9 @@ def test_step_shows_exactly_the_first_k_gradients(make):
             (caption,) = strings(texts(fig, gid="caption"))
             assert "local" in caption and "upstream" in caption
             assert (
-                f"{viz._fmt(s.local)} × upstream {viz._fmt(s.upstream)} = "
-                f"{viz._fmt(s.contribution)}" in caption
+                f"{_fmt(s.local)} × upstream {_fmt(s.upstream)} = {_fmt(s.contribution)}" in caption
             )
-            assert strings(texts(fig, viz.ORANGE, gid="grad-current")) == [viz._fmt(s.contribution)]
+            assert strings(texts(fig, viz.ORANGE, gid="grad-current")) == [_fmt(s.contribution)]
         else:
             assert current == []
             assert "finished" in strings(texts(fig, gid="caption"))[0]
@@ -341,11 +361,11 @@ def test_ax_must_be_axes():
 
 
 def test_number_format():
-    assert viz._fmt(0.7310585786) == "0.73"
-    assert viz._fmt(-0.19661193) == "-0.20"
-    assert viz._fmt(-0.0001) == "-1.0e-04"
-    assert viz._fmt(-0.0) == "0.00"
-    assert viz._fmt(float("nan")) == "nan"
+    assert _fmt(0.7310585786) == "0.73"
+    assert _fmt(-0.19661193) == "-0.20"
+    assert _fmt(-0.0001) == "-1.0e-04"
+    assert _fmt(-0.0) == "0.00"
+    assert _fmt(float("nan")) == "nan"
 
 
 # --------------------------------------------------------------------------------------------
