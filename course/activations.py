@@ -166,9 +166,9 @@ def softmax(z: np.ndarray, axis: int = 0) -> np.ndarray:
     The column maximum is subtracted first, so the largest exponent is ``e^0 = 1``:
     no overflow, and the result is unchanged because softmax ignores a constant shift.
     """
-    shifted = z - np.max(z, axis=axis, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = np.exp(z - np.max(z, axis=axis, keepdims=True))
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
 
 
 def maxout(z_pieces: np.ndarray) -> np.ndarray:
