@@ -15,6 +15,8 @@ Modules, one per idea of the lectures:
   behind the notebooks' widgets, and the training dashboard
 * :mod:`course.widgets`: thin ipywidgets wrappers around those plain functions
 * :mod:`course.checks`: the checks the assignments' tests use, which name a student's likely bug
+* :mod:`course.arguments`: the checks of the package's own arguments, with one rule for
+  ``TypeError`` (wrong kind) and ``ValueError`` (wrong value)
 
 ``import course`` imports none of these modules: each is loaded when it is first imported, and
 the shortcuts ``course.Value``, ``course.maximum`` (from :mod:`course.graph`), ``course.MLP`` and

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-MODULES = ["graph", "activations", "losses", "mlp", "optim", "data", "train", "gradcheck", "viz"]
-MODULES += ["viz.common", "viz.layout", "viz.graphs", "viz.training"]
+MODULES = ["graph", "activations", "losses", "layers", "mlp", "optim", "data", "train", "gradcheck"]
+MODULES += ["arguments", "viz", "viz.common", "viz.layout", "viz.graphs", "viz.training"]
 
 
 def test_import_course_stays_light():
