@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import inspect
 import math
-import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from course.arguments import choice, integer, real
 
 __all__ = [
     "Optimizer",
@@ -64,51 +65,6 @@ Params = Mapping[str, np.ndarray]
 
 
 # -- argument checking ----------------------------------------------------------------------------
-
-
-def _real(name: str, value: Any, fix: str) -> float:
-    """Return ``value`` as a finite float, or raise an error that names ``name`` and the fix."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number, got {value!r} of type {type(value).__name__}: {fix}"
-        )
-    result = float(value)
-    if not math.isfinite(result):
-        raise ValueError(f"{name} must be a finite number, got {value!r}: {fix}")
-    return result
-
-
-def _positive(name: str, value: Any, fix: str) -> float:
-    result = _real(name, value, fix)
-    if result <= 0.0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}: {fix}")
-    return result
-
-
-def _non_negative(name: str, value: Any, fix: str) -> float:
-    result = _real(name, value, fix)
-    if result < 0.0:
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}: {fix}")
-    return result
-
-
-def _unit_interval(name: str, value: Any, fix: str) -> float:
-    """A decay rate: a number in [0, 1)."""
-    result = _real(name, value, fix)
-    if not 0.0 <= result < 1.0:
-        raise ValueError(f"{name} must be in the interval [0, 1), got {value!r}: {fix}")
-    return result
-
-
-def _positive_int(name: str, value: Any, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be a positive integer, got {value!r} of type {type(value).__name__}: "
-            f"{fix}"
-        )
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}: {fix}")
-    return int(value)
 
 
 def _check_params_grads(params: Any, grads: Any) -> None:
@@ -189,7 +145,7 @@ class Optimizer(ABC):
     _state_names: tuple[str, ...] = ()
 
     def __init__(self, lr: float) -> None:
-        self.lr = _positive("lr", lr, "pass a learning rate such as lr=0.1")
+        self.lr = real("lr", lr, greater_than=0, fix="pass a learning rate such as lr=0.1")
         self.t: int = 0
 
     @property
@@ -199,7 +155,7 @@ class Optimizer(ABC):
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _non_negative("lr", value, "set a learning rate such as opt.lr = 0.1")
+        self._lr = real("lr", value, at_least=0, fix="set a learning rate such as opt.lr = 0.1")
 
     def step(self, params: Params, grads: Params) -> None:
         """Take one step: update every array ``params[k]`` in place using ``grads[k]``.
@@ -279,7 +235,9 @@ class Momentum(Optimizer):
 
     def __init__(self, lr: float, beta: float = 0.9) -> None:
         super().__init__(lr)
-        self.beta = _unit_interval("beta", beta, "pass a momentum such as beta=0.9")
+        self.beta = real(
+            "beta", beta, at_least=0, less_than=1, fix="pass a momentum such as beta=0.9"
+        )
         self.v: dict[str, np.ndarray] = {}
 
     def _update(self, key: str, theta: np.ndarray, g: np.ndarray) -> None:
@@ -307,7 +265,9 @@ class Nesterov(Optimizer):
 
     def __init__(self, lr: float, beta: float = 0.9) -> None:
         super().__init__(lr)
-        self.beta = _unit_interval("beta", beta, "pass a momentum such as beta=0.9")
+        self.beta = real(
+            "beta", beta, at_least=0, less_than=1, fix="pass a momentum such as beta=0.9"
+        )
         self.v: dict[str, np.ndarray] = {}
 
     def _update(self, key: str, theta: np.ndarray, g: np.ndarray) -> None:
@@ -329,7 +289,9 @@ class AdaGrad(Optimizer):
 
     def __init__(self, lr: float, eps: float = 1e-8) -> None:
         super().__init__(lr)
-        self.eps = _positive("eps", eps, "pass a small positive number such as eps=1e-8")
+        self.eps = real(
+            "eps", eps, greater_than=0, fix="pass a small positive number such as eps=1e-8"
+        )
         self.cache: dict[str, np.ndarray] = {}
 
     def _update(self, key: str, theta: np.ndarray, g: np.ndarray) -> None:
@@ -350,8 +312,12 @@ class RMSProp(Optimizer):
 
     def __init__(self, lr: float, rho: float = 0.9, eps: float = 1e-8) -> None:
         super().__init__(lr)
-        self.rho = _unit_interval("rho", rho, "pass a decay rate such as rho=0.9")
-        self.eps = _positive("eps", eps, "pass a small positive number such as eps=1e-8")
+        self.rho = real(
+            "rho", rho, at_least=0, less_than=1, fix="pass a decay rate such as rho=0.9"
+        )
+        self.eps = real(
+            "eps", eps, greater_than=0, fix="pass a small positive number such as eps=1e-8"
+        )
         self.cache: dict[str, np.ndarray] = {}
 
     def _update(self, key: str, theta: np.ndarray, g: np.ndarray) -> None:
@@ -379,9 +345,11 @@ class Adam(Optimizer):
         self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
     ) -> None:
         super().__init__(lr)
-        self.beta1 = _unit_interval("beta1", beta1, "pass a decay rate such as beta1=0.9")
-        self.beta2 = _unit_interval("beta2", beta2, "pass a decay rate such as beta2=0.999")
-        self.eps = _positive("eps", eps, "pass a small positive number such as eps=1e-8")
+        self.beta1 = real("beta1", beta1, at_least=0, less_than=1, example=0.9)
+        self.beta2 = real("beta2", beta2, at_least=0, less_than=1, example=0.999)
+        self.eps = real(
+            "eps", eps, greater_than=0, fix="pass a small positive number such as eps=1e-8"
+        )
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
 
@@ -407,19 +375,9 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 }
 
 
-def _build(kind: str, factory: str, table: Mapping[str, type], name: Any, kwargs: dict) -> Any:
+def _build(factory: str, table: Mapping[str, type], name: Any, kwargs: dict) -> Any:
     """Look ``name`` up in ``table`` and call the class with ``kwargs``, with helpful errors."""
-    if not isinstance(name, str):
-        raise TypeError(
-            f"name must be a string, got {name!r} of type {type(name).__name__}: "
-            f"pass one of {sorted(table)}"
-        )
-    cls = table.get(name.strip().lower())
-    if cls is None:
-        raise ValueError(
-            f"unknown {kind} name {name!r}: expected one of {sorted(table)}; "
-            f"pass one of these names to {factory}"
-        )
+    cls = choice("name", name, table, caller=factory)
     signature = inspect.signature(cls)
     signature = signature.replace(
         parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
@@ -441,27 +399,19 @@ def make_optimizer(name: str, **kwargs: Any) -> Optimizer:
     ``name`` is one of ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"adagrad"``, ``"rmsprop"``,
     ``"adam"`` (case-insensitive); ``kwargs`` are the keyword arguments of that class.
     """
-    return _build("optimizer", "make_optimizer", OPTIMIZERS, name, kwargs)
+    return _build("make_optimizer", OPTIMIZERS, name, kwargs)
 
 
 # -- learning-rate schedules ----------------------------------------------------------------------
 
 
 def _check_epoch(epoch: Any) -> int:
-    if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral):
-        raise TypeError(
-            f"epoch must be a non-negative integer, got {epoch!r} of type "
-            f"{type(epoch).__name__}: call the schedule with the epoch number, e.g. schedule(3)"
-        )
-    if epoch < 0:
-        raise ValueError(
-            f"epoch must be a non-negative integer, got {epoch!r}: epochs count from 0"
-        )
-    return int(epoch)
+    fix = "call the schedule with the epoch number, counted from 0, e.g. schedule(3)"
+    return integer("epoch", epoch, at_least=0, fix=fix)
 
 
 def _check_lr0(lr0: Any) -> float:
-    return _positive("lr0", lr0, "pass an initial learning rate such as lr0=0.1")
+    return real("lr0", lr0, greater_than=0, fix="pass an initial learning rate such as lr0=0.1")
 
 
 @dataclass(frozen=True)
@@ -500,16 +450,9 @@ class step_decay(Schedule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr0", _check_lr0(self.lr0))
-        drop = _real("drop", self.drop, "pass a factor such as drop=0.5")
-        if not 0.0 < drop <= 1.0:
-            raise ValueError(
-                f"drop must be in the interval (0, 1], got {self.drop!r}: "
-                "pass a factor such as drop=0.5"
-            )
+        drop = real("drop", self.drop, greater_than=0, at_most=1, example=0.5)
         object.__setattr__(self, "drop", drop)
-        object.__setattr__(
-            self, "every", _positive_int("every", self.every, "pass a period such as every=10")
-        )
+        object.__setattr__(self, "every", integer("every", self.every, at_least=1, example=10))
 
     def __call__(self, epoch: int) -> float:
         return self.lr0 * self.drop ** (_check_epoch(epoch) // self.every)
@@ -524,7 +467,7 @@ class exponential(Schedule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr0", _check_lr0(self.lr0))
-        object.__setattr__(self, "k", _non_negative("k", self.k, "pass a decay rate such as k=0.1"))
+        object.__setattr__(self, "k", real("k", self.k, at_least=0, example=0.1))
 
     def __call__(self, epoch: int) -> float:
         return self.lr0 * math.exp(-self.k * _check_epoch(epoch))
@@ -539,7 +482,7 @@ class inverse_time(Schedule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr0", _check_lr0(self.lr0))
-        object.__setattr__(self, "k", _non_negative("k", self.k, "pass a decay rate such as k=0.1"))
+        object.__setattr__(self, "k", real("k", self.k, at_least=0, example=0.1))
 
     def __call__(self, epoch: int) -> float:
         return self.lr0 / (1.0 + self.k * _check_epoch(epoch))
@@ -560,12 +503,9 @@ class cosine(Schedule):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lr0", _check_lr0(self.lr0))
-        object.__setattr__(
-            self,
-            "total_epochs",
-            _positive_int("total_epochs", self.total_epochs, "pass e.g. total_epochs=50"),
-        )
-        lr_min = _non_negative("lr_min", self.lr_min, "pass e.g. lr_min=0.0")
+        total = integer("total_epochs", self.total_epochs, at_least=1, example=50)
+        object.__setattr__(self, "total_epochs", total)
+        lr_min = real("lr_min", self.lr_min, at_least=0, example=0.0)
         if lr_min > self.lr0:
             raise ValueError(
                 f"lr_min must not exceed lr0, got lr_min={self.lr_min!r} > lr0={self.lr0!r}: "
@@ -599,4 +539,4 @@ def make_schedule(name: str, **kwargs: Any) -> Schedule:
     ``name`` is one of ``"constant"``, ``"step_decay"``, ``"exponential"``, ``"inverse_time"``,
     ``"cosine"`` (case-insensitive); ``kwargs`` are the fields of that schedule.
     """
-    return _build("schedule", "make_schedule", SCHEDULES, name, kwargs)
+    return _build("make_schedule", SCHEDULES, name, kwargs)

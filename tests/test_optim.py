@@ -447,9 +447,9 @@ def test_read_only_params_are_refused() -> None:
         (0.0, ValueError, "lr must be a positive number, got 0.0"),
         (float("nan"), ValueError, "lr must be a finite number"),
         (float("inf"), ValueError, "lr must be a finite number"),
-        ("0.1", TypeError, "lr must be a real number, got '0.1' of type str"),
-        (True, TypeError, "lr must be a real number, got True of type bool"),
-        (None, TypeError, "lr must be a real number"),
+        ("0.1", TypeError, "lr must be a positive number, got '0.1' of type str"),
+        (True, TypeError, "lr must be a positive number, got True of type bool"),
+        (None, TypeError, "lr must be a positive number, got None of type NoneType"),
     ],
 )
 @pytest.mark.parametrize("cls", list(OPTIMIZERS.values()))
@@ -465,7 +465,7 @@ def test_lr_setter_is_checked() -> None:
     assert opt.lr == 0.5 and type(opt.lr) is float
     with pytest.raises(ValueError, match="lr must be a non-negative number, got -1"):
         opt.lr = -1
-    with pytest.raises(TypeError, match="lr must be a real number"):
+    with pytest.raises(TypeError, match="lr must be a non-negative number, got 'fast' of type str"):
         opt.lr = "fast"  # type: ignore[assignment]
     assert opt.lr == 0.5
 
@@ -473,13 +473,19 @@ def test_lr_setter_is_checked() -> None:
 @pytest.mark.parametrize(
     ("make", "words"),
     [
-        (lambda: Momentum(lr=0.1, beta=1.0), r"beta must be in the interval \[0, 1\), got 1\.0"),
-        (lambda: Nesterov(lr=0.1, beta=-0.5), r"beta must be in the interval \[0, 1\)"),
+        (
+            lambda: Momentum(lr=0.1, beta=1.0),
+            r"beta must be a number in the interval \[0, 1\), got 1\.0",
+        ),
+        (lambda: Nesterov(lr=0.1, beta=-0.5), r"beta must be a number in the interval \[0, 1\)"),
         (lambda: AdaGrad(lr=0.1, eps=0.0), "eps must be a positive number, got 0.0"),
-        (lambda: RMSProp(lr=0.1, rho=1.5), r"rho must be in the interval \[0, 1\), got 1\.5"),
+        (
+            lambda: RMSProp(lr=0.1, rho=1.5),
+            r"rho must be a number in the interval \[0, 1\), got 1\.5",
+        ),
         (lambda: RMSProp(lr=0.1, eps=-1e-8), "eps must be a positive number"),
-        (lambda: Adam(beta1=1.0), r"beta1 must be in the interval \[0, 1\)"),
-        (lambda: Adam(beta2=2), r"beta2 must be in the interval \[0, 1\), got 2"),
+        (lambda: Adam(beta1=1.0), r"beta1 must be a number in the interval \[0, 1\)"),
+        (lambda: Adam(beta2=2), r"beta2 must be a number in the interval \[0, 1\), got 2"),
     ],
 )
 def test_bad_hyperparameters(make: object, words: str) -> None:
@@ -497,9 +503,11 @@ def test_make_optimizer() -> None:
 
 
 def test_make_optimizer_errors() -> None:
-    with pytest.raises(ValueError, match=r"unknown optimizer name 'adamw'.*'adam'.*'sgd'"):
+    with pytest.raises(
+        ValueError, match=r"make_optimizer: name must be one of 'sgd'.*'adam', got 'adamw'"
+    ):
         make_optimizer("adamw", lr=0.1)
-    with pytest.raises(TypeError, match="name must be a string, got 3"):
+    with pytest.raises(TypeError, match="name must be a string, one of .*, got 3 of type int"):
         make_optimizer(3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"'beta'.*SGD\(lr\)"):
         make_optimizer("sgd", lr=0.1, beta=0.9)
@@ -591,9 +599,17 @@ def test_schedule_drives_an_optimizer() -> None:
     ("make", "error", "words"),
     [
         (lambda: constant(0), ValueError, "lr0 must be a positive number, got 0"),
-        (lambda: constant("0.1"), TypeError, "lr0 must be a real number"),
-        (lambda: step_decay(0.1, drop=0.0), ValueError, r"drop must be in the interval \(0, 1\]"),
-        (lambda: step_decay(0.1, drop=1.5), ValueError, "drop must be in the interval"),
+        (
+            lambda: constant("0.1"),
+            TypeError,
+            "lr0 must be a positive number, got '0.1' of type str",
+        ),
+        (
+            lambda: step_decay(0.1, drop=0.0),
+            ValueError,
+            r"drop must be a number in the interval \(0, 1\]",
+        ),
+        (lambda: step_decay(0.1, drop=1.5), ValueError, "drop must be a number in the interval"),
         (lambda: step_decay(0.1, every=0), ValueError, "every must be a positive integer, got 0"),
         (lambda: step_decay(0.1, every=2.5), TypeError, "every must be a positive integer"),
         (lambda: exponential(0.1, k=-1), ValueError, "k must be a non-negative number, got -1"),
@@ -625,7 +641,9 @@ def test_make_schedule() -> None:
     assert s == cosine(0.1, 10)
     assert type(make_schedule("Step_Decay", lr0=1.0)) is step_decay
     assert set(SCHEDULES) == {"constant", "step_decay", "exponential", "inverse_time", "cosine"}
-    with pytest.raises(ValueError, match=r"unknown schedule name 'linear'.*'cosine'"):
+    with pytest.raises(
+        ValueError, match=r"make_schedule: name must be one of 'constant'.*'cosine', got 'linear'"
+    ):
         make_schedule("linear", lr0=0.1)
     with pytest.raises(TypeError, match=r"missing a required argument: 'total_epochs'"):
         make_schedule("cosine", lr0=0.1)
