@@ -118,7 +118,7 @@ def integer(
     """
     what = _described("integer", at_least, False, at_most, False)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if fix is None and isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer():
             fix = f"pass a whole number as an int, e.g. {name}={int(value)}"
         raise TypeError(_message(name, what, _show(value, True), fix, example, caller))
     if (at_least is not None and value < at_least) or (at_most is not None and value > at_most):

@@ -12,12 +12,13 @@ handwritten digits come from the copy that ships inside scikit-learn.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Iterator
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from course.arguments import array, choice, integer, real
 
 __all__ = [
     "BatchGenerator",
@@ -52,41 +53,16 @@ LOGIC_GATES = {
 # --------------------------------------------------------------------------------------------
 
 
-def _check_int(name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` as an ``int`` if it is an integer ``>= minimum``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be an integer, got {value!r} ({type(value).__name__}): "
-            f"pass an int >= {minimum}, e.g. {name}=int({name})"
-        )
-    if value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {what}, got {value}: pass {name} >= {minimum}")
-    return int(value)
-
-
-def _check_nonnegative(name: str, value: object) -> float:
-    """Return ``value`` as a ``float`` if it is a finite real number ``>= 0``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(
-            f"{name} must be a real number, got {value!r} ({type(value).__name__}): "
-            f"pass a float >= 0"
-        )
-    value = float(value)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}: pass {name} >= 0")
-    return value
-
-
 def _check_data_matrix(name: str, X: ArrayLike) -> np.ndarray:
     """Return ``X`` as an array of shape ``(n_0, m)``, else raise."""
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D data matrix of shape (n_0, m), one sample per column, "
-            f"got shape {X.shape}: for a single feature pass {name}.reshape(1, -1)"
-        )
-    return X
+    return array(
+        name,
+        X,
+        ndim=2,
+        finite=False,
+        what="a 2-D data matrix of shape (n_0, m), one sample per column",
+        fix=f"for a single feature pass {name}.reshape(1, -1)",
+    )
 
 
 def _check_targets(name: str, Y: ArrayLike, m: int, x_name: str, x_shape: tuple) -> np.ndarray:
@@ -139,8 +115,8 @@ class BatchGenerator:
     """
 
     def __init__(self, m: int, batch_size: int, seed: int | None = 0, shuffle: bool = True) -> None:
-        self.m = _check_int("m", m)
-        self.batch_size = _check_int("batch_size", batch_size)
+        self.m = integer("m", m, at_least=1, fix="pass the number of samples, m = X.shape[1]")
+        self.batch_size = integer("batch_size", batch_size, at_least=1, example=32)
         self.shuffle = bool(shuffle)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
@@ -255,7 +231,8 @@ def one_hot(y: ArrayLike, num_classes: int | None = None) -> np.ndarray:
             )
         num_classes = int(y.max()) + 1
     else:
-        num_classes = _check_int("num_classes", num_classes)
+        fix = "pass the number of classes K (the labels run from 0 to K - 1)"
+        num_classes = integer("num_classes", num_classes, at_least=1, fix=fix)
         bad = y[(y < 0) | (y >= num_classes)]
         if bad.size:
             raise ValueError(
@@ -286,17 +263,7 @@ def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     ``X`` of shape ``(2, 4)``: the inputs ``(0,0), (0,1), (1,0), (1,1)`` as columns, float64;
     ``y`` of shape ``(1, 4)``: the outputs as float targets ``0.`` / ``1.``.
     """
-    if not isinstance(name, str):
-        raise TypeError(
-            f"name must be a string, got {name!r} ({type(name).__name__}): "
-            f"pass one of {', '.join(repr(g) for g in LOGIC_GATES)}"
-        )
-    gate = LOGIC_GATES.get(name.lower())
-    if gate is None:
-        raise ValueError(
-            f"unknown logic gate name {name!r}: pass one of "
-            f"{', '.join(repr(g) for g in LOGIC_GATES)}"
-        )
+    gate = choice("name", name, LOGIC_GATES, example="xor", caller="logic_gate")
     inputs = [(0, 0), (0, 1), (1, 0), (1, 1)]
     X = np.array(inputs, dtype=np.float64).T
     y = np.array([[float(bool(gate(bool(a), bool(b)))) for a, b in inputs]])
@@ -334,8 +301,8 @@ def moons(m: int = 200, noise: float = 0.1, seed: int | None = 0) -> tuple[np.nd
     -------
     ``X`` of shape ``(2, m)`` float64 and ``y`` of shape ``(m,)`` int64 labels in ``{0, 1}``.
     """
-    m = _check_int("m", m, minimum=2)
-    noise = _check_nonnegative("noise", noise)
+    m = integer("m", m, at_least=2, example=200)
+    noise = real("noise", noise, at_least=0, example=0.1)
     rng = np.random.default_rng(seed)
     m0, m1 = _class_sizes(m, 2)
     t0 = np.linspace(0.0, np.pi, m0)
@@ -360,19 +327,16 @@ def circles(
     -------
     ``X`` of shape ``(2, m)`` float64 and ``y`` of shape ``(m,)`` int64 labels in ``{0, 1}``.
     """
-    m = _check_int("m", m, minimum=2)
-    noise = _check_nonnegative("noise", noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ValueError(
-            f"factor (inner radius / outer radius) must be a number in (0, 1), got {factor!r}: "
-            f"pass e.g. factor=0.5"
-        )
+    m = integer("m", m, at_least=2, example=200)
+    noise = real("noise", noise, at_least=0, example=0.05)
+    fix = "pass the inner radius over the outer one, e.g. factor=0.5"
+    factor = real("factor", factor, greater_than=0, less_than=1, fix=fix)
     rng = np.random.default_rng(seed)
     m0, m1 = _class_sizes(m, 2)
     t0 = np.linspace(0.0, 2 * np.pi, m0, endpoint=False)
     t1 = np.linspace(0.0, 2 * np.pi, m1, endpoint=False)
     outer = np.stack([np.cos(t0), np.sin(t0)])
-    inner = float(factor) * np.stack([np.cos(t1), np.sin(t1)])
+    inner = factor * np.stack([np.cos(t1), np.sin(t1)])
     X = np.concatenate([outer, inner], axis=1)
     X = X + noise * rng.standard_normal(X.shape)
     y = np.repeat([0, 1], [m0, m1])
@@ -393,9 +357,9 @@ def spirals(
     -------
     ``X`` of shape ``(2, m)`` float64 and ``y`` of shape ``(m,)`` int64 labels ``0..classes-1``.
     """
-    classes = _check_int("classes", classes, minimum=2)
-    m = _check_int("m", m, minimum=classes)
-    noise = _check_nonnegative("noise", noise)
+    classes = integer("classes", classes, at_least=2, example=3)
+    m = integer("m", m, at_least=classes, example=100 * classes)
+    noise = real("noise", noise, at_least=0, example=0.2)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(m, classes)
     arms = []
@@ -427,21 +391,22 @@ def blobs(
     -------
     ``X`` of shape ``(2, m)`` float64 and ``y`` of shape ``(m,)`` int64 labels ``0..K-1``.
     """
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _check_int("centers", centers)
+    if isinstance(centers, numbers.Real) or centers is None:  # a number of classes
+        fix = "pass a number of classes such as centers=3, or the centers as columns (2, K)"
+        k = integer("centers", centers, at_least=1, fix=fix)
         angle = 2 * np.pi * np.arange(k) / k
         C = 3.0 * np.stack([np.cos(angle), np.sin(angle)])
     else:
-        C = np.asarray(centers, dtype=np.float64)
-        if C.ndim != 2 or C.shape[0] != 2 or C.shape[1] < 1 or not np.all(np.isfinite(C)):
+        C = array("centers", centers, dtype=np.float64)
+        if C.ndim != 2 or C.shape[0] != 2 or C.shape[1] < 1:
             raise ValueError(
                 f"centers must be a number of classes or a finite array of shape (2, K) with the "
                 f"centers as columns, got shape {C.shape}: pass e.g. centers=3 or "
                 f"centers=[[0, 2], [0, 2]]"
             )
         k = C.shape[1]
-    m = _check_int("m", m, minimum=k)
-    std = _check_nonnegative("std", std)
+    m = integer("m", m, at_least=k, example=100 * k)
+    std = real("std", std, at_least=0, example=0.5)
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(m, k)
     y = np.repeat(np.arange(k), sizes)
@@ -454,7 +419,7 @@ def regression_truth(x: ArrayLike) -> np.ndarray:
 
     Pass e.g. ``np.linspace(0, 1, 200).reshape(1, -1)`` (shape ``(1, 200)``) to plot it.
     """
-    return np.sin(2.0 * np.pi * np.asarray(x, dtype=np.float64))
+    return np.sin(2.0 * np.pi * array("x", x, finite=False, dtype=np.float64))
 
 
 def noisy_regression(
@@ -469,8 +434,8 @@ def noisy_regression(
     -------
     ``X`` of shape ``(1, m)`` and ``Y`` of shape ``(1, m)``, both float64.
     """
-    m = _check_int("m", m)
-    noise = _check_nonnegative("noise", noise)
+    m = integer("m", m, at_least=1, example=20)
+    noise = real("noise", noise, at_least=0, example=0.1)
     rng = np.random.default_rng(seed)
     X = np.linspace(0.0, 1.0, m).reshape(1, m)
     Y = regression_truth(X) + noise * rng.standard_normal((1, m))
@@ -543,16 +508,8 @@ def train_test_split(
         raise ValueError(
             f"X has {m} column(s): a train/test split needs at least 2 samples, pass more data"
         )
-    if (
-        isinstance(test_fraction, bool)
-        or not isinstance(test_fraction, numbers.Real)
-        or not 0 < test_fraction < 1
-    ):
-        raise ValueError(
-            f"test_fraction must be a number strictly between 0 and 1, got {test_fraction!r}: "
-            f"pass e.g. test_fraction=0.2"
-        )
-    n_test = min(max(round(float(test_fraction) * m), 1), m - 1)
+    test_fraction = real("test_fraction", test_fraction, greater_than=0, less_than=1, example=0.2)
+    n_test = min(max(round(test_fraction * m), 1), m - 1)
     rng = np.random.default_rng(seed)
     order = rng.permutation(m)
     if stratify:
