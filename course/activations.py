@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course.arguments import choice
+
 __all__ = [
     "Activation",
     "ACTIVATIONS",
@@ -209,13 +211,11 @@ HIDDEN_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
 
 
 def get_activation(name: str | Activation, *, argument: str = "activation") -> Activation:
-    """Look up an activation by name, with an error that lists the valid names."""
+    """Look up an activation by name (case-insensitive), with an error that lists the names.
+
+    ``TypeError`` if ``name`` is neither a string nor an :class:`Activation`, ``ValueError`` if it
+    names no activation; ``argument`` is the name the error gives it.
+    """
     if isinstance(name, Activation):
         return name
-    if not isinstance(name, str):
-        raise TypeError(f"{argument} must be a name such as 'relu', got {type(name).__name__}")
-    try:
-        return ACTIVATIONS[name.lower()]
-    except KeyError:
-        valid = ", ".join(repr(n) for n in ACTIVATIONS)
-        raise ValueError(f"unknown {argument} {name!r}: expected one of {valid}") from None
+    return choice(argument, name, ACTIVATIONS, example="relu")

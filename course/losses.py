@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course.activations import identity, sigmoid, softmax
+from course.arguments import choice
 
 __all__ = [
     "half_sse",
@@ -155,23 +156,12 @@ _OUTPUT_ALIASES = {
 def get_output_loss(output: str, loss: str) -> OutputLoss:
     """The :class:`OutputLoss` for an output activation name and a loss name.
 
-    Raises ``ValueError`` for an unknown name or a loss that does not fit its output
-    (for instance binary cross-entropy on an identity output, whose values are not
-    probabilities).
+    Names are case-insensitive. Raises ``TypeError`` if a name is not a string, ``ValueError``
+    for an unknown name or a loss that does not fit its output (for instance binary
+    cross-entropy on an identity output, whose values are not probabilities).
     """
-    for arg, value in (("output", output), ("loss", loss)):
-        if not isinstance(value, str):
-            raise TypeError(f"{arg} must be a name, got {type(value).__name__}")
-    out = _OUTPUT_ALIASES.get(output.lower())
-    if out is None:
-        raise ValueError(
-            f"unknown output {output!r}: expected one of 'identity', 'sigmoid', 'softmax'"
-        )
-    lo = _LOSS_ALIASES.get(loss.lower())
-    if lo is None:
-        raise ValueError(
-            f"unknown loss {loss!r}: expected one of 'half_sse', 'bce', 'cross_entropy'"
-        )
+    out = choice("output", output, _OUTPUT_ALIASES, example="sigmoid")
+    lo = choice("loss", loss, _LOSS_ALIASES, example="half_sse")
     pair = OUTPUT_LOSSES.get((out, lo))
     if pair is None:
         fits = {

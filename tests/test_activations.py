@@ -115,9 +115,11 @@ def test_maxout_takes_the_best_piece():
 
 
 def test_unknown_name_lists_the_choices():
-    with pytest.raises(ValueError, match="unknown hidden 'relu6'.*'sigmoid'"):
+    with pytest.raises(ValueError, match="hidden must be one of .*'sigmoid'.*, got 'relu6'"):
         act.get_activation("relu6", argument="hidden")
-    with pytest.raises(TypeError, match="must be a name"):
+    with pytest.raises(
+        TypeError, match="activation must be a string, one of 'identity'.*, got 3 of type int"
+    ):
         act.get_activation(3)
 
 

@@ -335,7 +335,7 @@ def test_input_errors():
         (dict(sizes=[3]), "at least two positive integer widths"),
         (dict(sizes=[3, 0, 1]), "at least two positive integer widths"),
         (dict(sizes="abc"), "list of layer widths"),
-        (dict(sizes=[2, 1], hidden="relu6"), "unknown hidden 'relu6'"),
+        (dict(sizes=[2, 1], hidden="relu6"), "hidden must be one of .*, got 'relu6'"),
         (dict(sizes=[2, 1], hidden="identity"), "collapses to one linear map"),
         (dict(sizes=[2, 1], output="identity", loss="bce"), "does not fit output"),
         (dict(sizes=[2, 1], output="softmax", loss="cross_entropy"), "at least 2 units"),
