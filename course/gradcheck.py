@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+
+from course.arguments import array, instance, real
 
 __all__ = [
     "numerical_gradient",
@@ -28,6 +31,30 @@ __all__ = [
 ]
 
 
+def _check_f_x_h(f: Any, x: Any, h: Any, caller: str) -> None:
+    instance("f", f, Callable, what="a function to differentiate", caller=caller)
+    what = "a float64 numpy array to nudge in place"
+    fix = "convert it with x = np.asarray(x, dtype=np.float64)"
+    instance("x", x, np.ndarray, what=what, fix=fix, caller=caller)
+    if x.dtype != np.float64:
+        raise TypeError(f"{caller}: x must be {what}, got an array of dtype {x.dtype}: {fix}")
+    real("h", h, greater_than=0, example=1e-5, caller=caller)
+
+
+def _check_dicts(params: Any, grads: Any, caller: str) -> None:
+    """``params`` (and ``grads``, unless None) are dicts; ``grads`` has every key of ``params``."""
+    fix = "pass a dict of numpy arrays such as {'W1': W1, 'b1': b1}"
+    instance("params", params, Mapping, what="a dict of arrays", fix=fix, caller=caller)
+    if grads is None:
+        return
+    instance("grads", grads, Mapping, what="a dict of arrays", fix=fix, caller=caller)
+    missing = sorted(set(params) - set(grads), key=str)
+    if missing:
+        raise ValueError(
+            f"{caller}: grads has no entry for {missing}: pass one gradient per key of params"
+        )
+
+
 def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Centred-difference gradient of ``f()`` with respect to the array ``x``, same shape.
 
@@ -35,12 +62,7 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-5) -
     and restored before returning), so it can check a parameter inside a network:
     ``numerical_gradient(lambda: net.loss(X, Y), net.params["W1"])``.
     """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError(
-            "numerical_gradient needs a float64 numpy array to nudge in place, got "
-            f"{type(x).__name__}{'' if not isinstance(x, np.ndarray) else ' of ' + str(x.dtype)}"
-            ": convert with x = np.asarray(x, dtype=np.float64)"
-        )
+    _check_f_x_h(f, x, h, "numerical_gradient")
     grad = np.zeros_like(x)
     flat, gflat = x.reshape(-1), grad.reshape(-1)
     if not np.shares_memory(flat, x):
@@ -64,6 +86,7 @@ def numerical_jacobian(
     Numerator layout: shape ``(number of outputs, number of inputs)``, row ``i`` is the gradient
     of ``F(x).ravel()[i]`` with respect to ``x.ravel()``. ``x`` is nudged in place and restored.
     """
+    _check_f_x_h(F, x, h, "numerical_jacobian")
     n_out = np.asarray(F(x)).size
     rows = [
         numerical_gradient(lambda i=i: float(np.ravel(F(x))[i]), x, h).ravel() for i in range(n_out)
@@ -75,13 +98,14 @@ def numerical_gradients(
     f: Callable[[], float], params: Mapping[str, np.ndarray], h: float = 1e-5
 ) -> dict[str, np.ndarray]:
     """:func:`numerical_gradient` for every array of a params dict (same keys and shapes)."""
+    _check_dicts(params, None, "numerical_gradients")
     return {k: numerical_gradient(f, v, h) for k, v in params.items()}
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     """``||a - b|| / max(||a|| + ||b||, 1e-300)`` (0 when both are zero)."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = array("a", a, finite=False, dtype=np.float64, caller="relative_error")
+    b = array("b", b, finite=False, dtype=np.float64, caller="relative_error")
     if a.shape != b.shape:
         raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
     num = np.linalg.norm(a - b)
@@ -100,7 +124,8 @@ class GradReport:
     numeric: float
 
     def ok(self, tol: float = 1e-7) -> bool:
-        return self.rel_error < tol
+        """Whether the relative error is below ``tol``."""
+        return self.rel_error < real("tol", tol, greater_than=0, example=1e-7)
 
     def __str__(self) -> str:
         return (
@@ -111,8 +136,9 @@ class GradReport:
 
 def compare(name: str, analytic: np.ndarray, numeric: np.ndarray) -> GradReport:
     """A :class:`GradReport` for one array: relative error and the entry that differs most."""
-    analytic = np.asarray(analytic, dtype=np.float64)
-    numeric = np.asarray(numeric, dtype=np.float64)
+    instance("name", name, str, what="a string such as 'W1'", caller="compare")
+    analytic = array("analytic", analytic, finite=False, dtype=np.float64, caller="compare")
+    numeric = array("numeric", numeric, finite=False, dtype=np.float64, caller="compare")
     if analytic.shape != numeric.shape:
         raise ValueError(
             f"gradient of {name} has shape {analytic.shape} but the parameter has shape "
@@ -141,8 +167,6 @@ def check_gradients(
     Returns one :class:`GradReport` per key; ``str(report)`` reads like
     ``W1: relative error 3.1e-10; worst entry (2, 0): analytic 0.0123 vs numeric 0.0123``.
     """
-    missing = set(params) - set(grads)
-    if missing:
-        raise KeyError(f"grads has no entry for {sorted(missing)}")
+    _check_dicts(params, grads, "check_gradients")
     numeric = numerical_gradients(f, params, h)
     return {k: compare(k, grads[k], numeric[k]) for k in params}
