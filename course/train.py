@@ -14,11 +14,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from course.arguments import choice, instance, integer
 from course.data import BatchGenerator
 from course.mlp import MLP
-from course.optim import Optimizer, make_optimizer
+from course.optim import OPTIMIZERS, Optimizer, make_optimizer
 
 __all__ = ["History", "train", "evaluate"]
+
+_NET_FIX = "build one, e.g. net = MLP([2, 3, 1])"
 
 
 @dataclass
@@ -53,6 +56,7 @@ class History:
 
 def evaluate(net: MLP, X: np.ndarray, Y: np.ndarray) -> tuple[float, float | None]:
     """``(cost, accuracy)`` of ``net`` on ``X (n_0, m)``; accuracy is None for regression."""
+    instance("net", net, MLP, what="a course.mlp.MLP", fix=_NET_FIX, caller="evaluate")
     loss = net.loss(X, Y)
     acc = None if net.head.output == "identity" else net.accuracy(X, Y)
     return loss, acc
@@ -93,10 +97,15 @@ def train(
     progress:
         Show a tqdm progress bar over the epochs.
     """
-    if not isinstance(net, MLP):
-        raise TypeError(f"net must be a course.mlp.MLP, got {type(net).__name__}")
-    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    instance("net", net, MLP, what="a course.mlp.MLP", fix=_NET_FIX, caller="train")
+    epochs = integer("epochs", epochs, at_least=0, example=10, caller="train")
+    if early_stopping is not None:
+        early_stopping = integer(
+            "early_stopping", early_stopping, at_least=1, example=5, caller="train"
+        )
+    for name, fn in (("schedule", schedule), ("callback", callback)):
+        if fn is not None:
+            instance(name, fn, Callable, what="a function or None", caller="train")
     X = net._check_X(X)
     T = net._check_Y(Y, X.shape[1])
     has_val = X_val is not None or Y_val is not None
@@ -104,12 +113,12 @@ def train(
         raise ValueError("pass both X_val and Y_val, or neither")
     if early_stopping is not None and not has_val:
         raise ValueError("early_stopping needs validation data: pass X_val and Y_val")
-    opt = make_optimizer(optimizer, lr=lr) if isinstance(optimizer, str) else optimizer
-    if not isinstance(opt, Optimizer):
-        raise TypeError(
-            f"optimizer must be a name such as 'adam' or a course.optim.Optimizer, got "
-            f"{type(optimizer).__name__}"
-        )
+    if isinstance(optimizer, str):
+        choice("optimizer", optimizer, OPTIMIZERS, example="adam", caller="train")
+        opt = make_optimizer(optimizer, lr=lr)
+    else:
+        what = "a name such as 'adam' or a course.optim.Optimizer"
+        opt = instance("optimizer", optimizer, Optimizer, what=what, caller="train")
     batches = BatchGenerator(X.shape[1], batch_size, seed=seed)
     history = History()
     best_loss, best_params, waited = np.inf, None, 0
