@@ -17,12 +17,12 @@ every plotting function returns a :class:`matplotlib.figure.Figure` and never ca
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from course.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, Activation, maxout
+from course.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, maxout
+from course.arguments import array, choice, instance, integer, real, sequence
 from course.mlp import INITS, MLP
 
 if TYPE_CHECKING:
@@ -77,37 +77,24 @@ _FS_LEGEND = 9.5
 # --------------------------------------------------------------------------------------------
 
 
-def _check_name(name: Any, argument: str = "name") -> Activation:
-    valid = ", ".join(repr(n) for n in HIDDEN)
-    if not isinstance(name, str) or name not in HIDDEN:
-        raise ValueError(
-            f"{argument} must be one of {valid}, got {name!r}: pick one of those names"
-        )
-    return ACTIVATIONS[name]
+def _check_name(name: Any, argument: str = "name") -> str:
+    """The hidden activation ``name`` as spelled in :data:`HIDDEN`."""
+    return choice(argument, name, HIDDEN, example="relu")
 
 
 def _check_int(value: Any, argument: str, low: int, high: int, example: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or not low <= value <= high:
-        raise ValueError(
-            f"{argument} must be an integer from {low} to {high}, got {value!r}: "
-            f"pass e.g. {argument}={example}"
-        )
-    return int(value)
+    return integer(argument, value, at_least=low, at_most=high, example=example)
 
 
 def _check_range(z_range: Any, argument: str = "z_range") -> tuple[float, float]:
-    ok = (
-        isinstance(z_range, Sequence)
-        and len(z_range) == 2
-        and all(isinstance(v, Real) and np.isfinite(v) for v in z_range)
-        and z_range[0] < z_range[1]
-    )
-    if not ok:
+    fix = f"pass e.g. {argument}=(-6, 6)"
+    pair = sequence(argument, z_range, length=2, fix=fix)
+    lo, hi = (real(f"{argument}[{i}]", v, fix=fix) for i, v in enumerate(pair))
+    if not lo < hi:
         raise ValueError(
-            f"{argument} must be a pair (low, high) of finite numbers with low < high, "
-            f"got {z_range!r}: pass e.g. {argument}=(-6, 6)"
+            f"{argument} must be a pair (low, high) with low < high, got {z_range!r}: {fix}"
         )
-    return float(z_range[0]), float(z_range[1])
+    return lo, hi
 
 
 def _new_figure(rows: int, cols: int, size: tuple[float, float]) -> tuple[Figure, np.ndarray]:
@@ -130,7 +117,7 @@ def saturation_regions(
     Found on a grid of 4001 points, so the ends are accurate to ``(high - low) / 4000``. For the
     sigmoid with the default level 0.05 they start at ``|z| ~ 2.89``, for tanh at ``|z| ~ 2.18``.
     """
-    activation = _check_name(name)
+    activation = ACTIVATIONS[_check_name(name)]
     lo, hi = _check_range(z_range)
     z = np.linspace(lo, hi, 4001)
     flat = np.abs(activation.prime(z, activation.f(z))) < level
@@ -183,7 +170,7 @@ def plot_activation(name: str, z_range: tuple[float, float] = (-6, 6)) -> Figure
     and ``f'(z)`` (dashed), a legend, and the name as title. For the saturating sigmoid and tanh,
     the regions where ``|f'(z)| < 0.05`` are shaded grey (see :func:`saturation_regions`).
     """
-    _check_name(name)
+    name = _check_name(name)
     z_range = _check_range(z_range)
     fig, axes = _new_figure(1, 1, (6.0, 4.0))
     _draw_activation(axes[0, 0], name, z_range)
@@ -265,15 +252,11 @@ def layer_gradient_norms(
         With ``init="zeros"`` every entry but the last is 0 (the lectures' observation: with
         ``W = 0`` the error terms below the output vanish).
     """
-    _check_name(hidden, "hidden")
+    hidden = _check_name(hidden, "hidden")
     depth = _check_int(depth, "depth", 1, MAX_DEPTH, 10)
     width = _check_int(width, "width", 1, MAX_WIDTH, 32)
     m = _check_int(m, "m", 1, 100_000, 64)
-    if init not in INITS:
-        raise ValueError(
-            f"init must be one of {', '.join(repr(i) for i in INITS)}, got {init!r}: "
-            "pass e.g. init='auto'"
-        )
+    init = choice("init", init, INITS, example="auto")
     net = MLP(
         [N_INPUTS] + [width] * depth + [1],
         hidden=hidden,
@@ -326,13 +309,9 @@ def plot_gradient_norms(
     same ``width``, ``m``, ``seed`` and ``init`` for every activation, a legend and the title
     "Gradient norm per layer, <depth> hidden layers".
     """
-    if isinstance(hidden_names, str) or not isinstance(hidden_names, Sequence) or not hidden_names:
-        raise ValueError(
-            f"hidden_names must be a non-empty list of activation names, got {hidden_names!r}: "
-            "pass e.g. hidden_names=['sigmoid', 'relu']"
-        )
-    for name in hidden_names:
-        _check_name(name, "hidden_names")
+    fix = "pass a list of activation names, e.g. hidden_names=['sigmoid', 'relu']"
+    names = sequence("hidden_names", hidden_names, non_empty=True, fix=fix)
+    hidden_names = [_check_name(name, "hidden_names") for name in names]
     norms = {
         name: layer_gradient_norms(name, depth, width=width, m=m, seed=seed, init=init)
         for name in hidden_names
@@ -355,7 +334,7 @@ def activation_study(name: str, depth: int) -> tuple[Figure, str]:
     first layer's gradient norm to the last layer's, i.e. how much of the error signal reaches
     the layer next to the inputs.
     """
-    _check_name(name)
+    name = _check_name(name)
     depth = _check_int(depth, "depth", 1, MAX_DEPTH, 10)
     names = [name] if name == "sigmoid" else [name, "sigmoid"]
     norms = {n: layer_gradient_norms(n, depth) for n in names}
@@ -403,20 +382,20 @@ def maxout_demo(
     So the figure has ``k + 1`` lines on the left (``k + 2`` with a reference) and one on the
     right.
     """
-    w_arr = np.asarray(w, dtype=float)
-    b_arr = np.asarray(b, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0 for the labels
-    if w_arr.ndim != 1 or len(w_arr) < 1 or not np.all(np.isfinite(w_arr)):
+    w_arr = array("w", w, dtype=float)
+    b_arr = array("b", b, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0 for the labels
+    if w_arr.ndim != 1 or len(w_arr) < 1:
         raise ValueError(f"w must be a non-empty list of finite slopes, got {w!r}: e.g. (1, -0.5)")
-    if b_arr.shape != w_arr.shape or not np.all(np.isfinite(b_arr)):
+    if b_arr.shape != w_arr.shape:
         raise ValueError(
             f"b must hold one finite intercept per slope in w ({len(w_arr)}), got {b!r}: "
             f"e.g. b={tuple([0.0] * len(w_arr))}"
         )
-    if reference is not None and not callable(reference):
-        raise ValueError(
-            f"reference must be a function of x or None, got {type(reference).__name__}: "
-            "pass e.g. reference=np.square"
-        )
+    if reference is not None:
+        what = "a function of x or None"
+        instance("reference", reference, Callable, what=what, fix="pass e.g. reference=np.square")
+    if title is not None:
+        instance("title", title, str, what="a string or None", fix="pass e.g. title='maxout'")
     lo, hi = _check_range(x_range, "x_range")
     x = np.linspace(lo, hi, 801)
     pieces, value, slope = _maxout_pieces(w_arr, b_arr, x)

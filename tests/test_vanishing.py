@@ -217,23 +217,45 @@ def test_maxout_demo_draws_pieces_their_maximum_and_the_winning_slope():
         (lambda: van.plot_activation("sigmiod"), "name must be one of 'sigmoid'"),
         (lambda: van.plot_activation("identity"), "got 'identity'"),
         (lambda: van.plot_activation("relu", z_range=(3, -3)), "z_range must be a pair"),
-        (lambda: van.layer_gradient_norms("RELU", 3), "hidden must be one of"),
+        (lambda: van.plot_activation("relu", z_range=(3,)), "z_range must be a list .* 2 items"),
+        (lambda: van.plot_activation("relu", z_range=(0, np.inf)), "must be a finite number"),
+        (lambda: van.layer_gradient_norms("RELU6", 3), "hidden must be one of"),
         (lambda: van.layer_gradient_norms("relu", 0), "depth must be an integer from 1"),
-        (lambda: van.layer_gradient_norms("relu", 2.5), "got 2.5"),
         (lambda: van.layer_gradient_norms("relu", 3, width=0), "width must be an integer"),
         (lambda: van.layer_gradient_norms("relu", 3, m=0), "m must be an integer"),
         (lambda: van.layer_gradient_norms("relu", 3, init="glorot"), "init must be one of"),
-        (lambda: van.plot_gradient_norms("relu", 3), "hidden_names must be a non-empty list"),
-        (lambda: van.plot_gradient_norms([], 3), "hidden_names must be a non-empty list"),
+        (lambda: van.plot_gradient_norms([], 3), "hidden_names must be a list .* at least one"),
         (lambda: van.plot_gradient_norms(["relu", "nope"], 3), "hidden_names must be one of"),
         (lambda: van.activation_study("soft", 3), "name must be one of"),
         (lambda: van.activation_study("relu", -1), "depth must be an integer"),
-        (lambda: van.activation_study("relu", True), "depth must be an integer"),
         (lambda: van.maxout_demo(w=(1, 2), b=(0,)), "b must hold one finite intercept"),
         (lambda: van.maxout_demo(w=()), "w must be a non-empty list"),
-        (lambda: van.maxout_demo(reference=3), "reference must be a function"),
+        (lambda: van.maxout_demo(w=(1, np.nan)), "w must hold finite numbers"),
     ],
 )
 def test_bad_input_raises_a_helpful_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: van.plot_activation(3), "name must be a string, one of 'sigmoid'"),
+        (lambda: van.plot_activation("relu", z_range="wide"), "z_range must be a list or tuple"),
+        (lambda: van.plot_activation("relu", z_range=(0, "6")), r"z_range\[1\] must be a number"),
+        (lambda: van.layer_gradient_norms("relu", 2.5), "depth must be an integer .*got 2.5"),
+        (lambda: van.plot_gradient_norms("relu", 3), "hidden_names must be a list or tuple"),
+        (lambda: van.activation_study("relu", True), "depth must be an integer .*got True"),
+        (lambda: van.maxout_demo(w=("a", "b")), "w must be an array of real numbers"),
+        (lambda: van.maxout_demo(reference=3), "reference must be a function"),
+        (lambda: van.maxout_demo(title=3), "title must be a string or None"),
+    ],
+)
+def test_input_of_the_wrong_kind_raises_a_helpful_type_error(call, match):
+    with pytest.raises(TypeError, match=match):
+        call()
+
+
+def test_names_are_case_insensitive():
+    assert van.saturation_regions("Sigmoid") == van.saturation_regions("sigmoid")
