@@ -19,12 +19,12 @@ from __future__ import annotations
 import asyncio
 import html
 import io
-import numbers
 from typing import Any
 
 import numpy as np
 
 from course.activations import HIDDEN_ACTIVATIONS
+from course.arguments import choice, instance, integer, real
 from course.data import (
     BatchGenerator,
     blobs,
@@ -79,8 +79,8 @@ def make_dataset(name: str, m: int = 200, seed: int = 0) -> tuple[np.ndarray, np
     ``moons``, ``circles`` and ``xor`` have two classes, ``spirals`` and ``blobs`` three. ``xor``
     puts ``m / 4`` noisy points around each corner ``(+-1, +-1)``, labelled by the XOR table.
     """
-    name = _choice("dataset", name, DATASETS)
-    m = _integer("m", m, 20, None)
+    name = choice("dataset", name, DATASETS)
+    m = integer("m", m, at_least=20, example=200)
     if name == "moons":
         return moons(m, noise=0.15, seed=seed)
     if name == "circles":
@@ -97,45 +97,21 @@ def make_dataset(name: str, m: int = 200, seed: int = 0) -> tuple[np.ndarray, np
 # --------------------------------------------------------------------------------------------
 
 
-def _choice(name: str, value: Any, options: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or value.lower() not in options:
-        raise ValueError(
-            f"{name} must be one of {', '.join(options)}; got {value!r}: pass e.g. "
-            f"{name}={options[0]!r}"
-        )
-    return value.lower()
-
-
-def _integer(name: str, value: Any, low: int, high: int | None) -> int:
-    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-    if not ok or value < low or (high is not None and value > high):
-        expected = f"an integer from {low} to {high}" if high else f"an integer >= {low}"
-        raise ValueError(f"{name} must be {expected}; got {value!r}: pass e.g. {name}={low}")
-    return int(value)
-
-
-def _real(name: str, value: Any, positive: bool) -> float:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value < 0 or (positive and value == 0):
-        expected = "a finite number > 0" if positive else "a finite number >= 0"
-        example = "0.03" if positive else "0.001 (or 0 for none)"
-        raise ValueError(f"{name} must be {expected}; got {value!r}: pass e.g. {name}={example}")
-    return float(value)
-
-
 def _check_settings(s: dict[str, Any]) -> dict[str, Any]:
     """Validated copies of the settings (names as in :data:`SETTINGS`)."""
     return {
-        "dataset": _choice("dataset", s["dataset"], DATASETS),
-        "hidden_layers": _integer("hidden_layers", s["hidden_layers"], 1, 8),
-        "units": _integer("units", s["units"], 1, 256),
-        "activation": _choice("activation", s["activation"], HIDDEN_ACTIVATIONS),
-        "lr": _real("lr", s["lr"], positive=True),
-        "batch_size": _integer("batch_size", s["batch_size"], 1, None),
-        "optimizer": _choice("optimizer", s["optimizer"], tuple(OPTIMIZERS)),
-        "l2": _real("l2", s["l2"], positive=False),
-        "m": _integer("m", s["m"], 20, 100_000),
-        "seed": _integer("seed", s["seed"], 0, None),
+        "dataset": choice("dataset", s["dataset"], DATASETS),
+        "hidden_layers": integer(
+            "hidden_layers", s["hidden_layers"], at_least=1, at_most=8, example=2
+        ),
+        "units": integer("units", s["units"], at_least=1, at_most=256, example=8),
+        "activation": choice("activation", s["activation"], HIDDEN_ACTIVATIONS, example="tanh"),
+        "lr": real("lr", s["lr"], greater_than=0, example=0.03),
+        "batch_size": integer("batch_size", s["batch_size"], at_least=1, example=16),
+        "optimizer": choice("optimizer", s["optimizer"], tuple(OPTIMIZERS), example="adam"),
+        "l2": real("l2", s["l2"], at_least=0, fix="pass e.g. l2=0.001 (or 0 for none)"),
+        "m": integer("m", s["m"], at_least=20, at_most=100_000, example=200),
+        "seed": integer("seed", s["seed"], at_least=0, example=0),
     }
 
 
@@ -215,8 +191,8 @@ class Playground:
         Example: ``pg.configure(optimizer="sgd", lr=0.3)``.
         """
         unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise ValueError(
+        if unknown:  # as Python does for an unexpected keyword argument
+            raise TypeError(
                 f"configure got unknown setting(s) {unknown}; expected some of "
                 f"{', '.join(SETTINGS)}: check the spelling"
             )
@@ -230,7 +206,7 @@ class Playground:
         :attr:`history`. Returns the number of epochs run: fewer than asked if the cost stops
         being finite (then :attr:`diverged` is set and the last finite parameters are kept).
         """
-        epochs = _integer("epochs", epochs, 0, None)
+        epochs = integer("epochs", epochs, at_least=0, example=1)
         net, opt, X, y = self.net, self.opt, self.X_train, self.y_train
         for done in range(epochs):
             saved = {k: v.copy() for k, v in net.params.items()}
@@ -361,10 +337,10 @@ class Dashboard:
         from course.widgets import _widget_base
 
         self.playground = playground if playground is not None else Playground()
-        self.interval = float(interval)
-        self.max_epochs = int(max_epochs)
-        self.dpi = int(dpi)
-        self.resolution = int(resolution)
+        self.interval = real("interval", interval, at_least=0, example=0.05)
+        self.max_epochs = integer("max_epochs", max_epochs, at_least=0, example=1000)
+        self.dpi = integer("dpi", dpi, at_least=1, example=80)
+        self.resolution = integer("resolution", resolution, at_least=2, at_most=2000, example=120)
         self.running = False
         self.task: asyncio.Task | None = None
         self.redraws = 0
@@ -518,9 +494,8 @@ def dashboard(playground: Playground | None = None, **options: Any) -> Dashboard
     :class:`Dashboard` (``interval`` between epochs in seconds, ``max_epochs``, and
     the ``dpi`` and grid ``resolution`` of the picture).
     """
-    if playground is not None and not isinstance(playground, Playground):
-        raise ValueError(
-            f"playground must be a course.playground.Playground or None; got "
-            f"{type(playground).__name__}: pass e.g. Playground(dataset='circles')"
-        )
+    if playground is not None:
+        what = "a course.playground.Playground or None"
+        fix = "pass e.g. playground=Playground(dataset='circles')"
+        instance("playground", playground, Playground, what=what, fix=fix, caller="dashboard")
     return Dashboard(playground, **options)

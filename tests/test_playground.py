@@ -116,10 +116,10 @@ def test_divergence_is_caught_and_the_last_finite_parameters_kept():
     [
         ({"dataset": "mnist"}, "dataset must be one of"),
         ({"hidden_layers": 0}, "hidden_layers must be an integer from 1"),
-        ({"lr": 0.0}, "lr must be a finite number > 0"),
-        ({"l2": -1.0}, "l2 must be a finite number >= 0"),
+        ({"lr": 0.0}, "lr must be a positive number"),
+        ({"lr": float("nan")}, "lr must be a finite number"),
+        ({"l2": -1.0}, "l2 must be a non-negative number"),
         ({"optimizer": "lbfgs"}, "optimizer must be one of"),
-        ({"batch_size": 2.5}, "batch_size must be an integer"),
     ],
 )
 def test_bad_settings_raise_errors_that_name_them(settings, match):
@@ -129,8 +129,24 @@ def test_bad_settings_raise_errors_that_name_them(settings, match):
         Playground().configure(**settings)
 
 
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        ({"dataset": 3}, "dataset must be a string, one of 'moons'"),
+        ({"batch_size": 2.5}, "batch_size must be a positive integer, got 2.5 of type float"),
+        ({"units": True}, "units must be an integer from 1 to 256, got True of type bool"),
+        ({"lr": "0.1"}, "lr must be a positive number, got '0.1' of type str"),
+    ],
+)
+def test_settings_of_the_wrong_kind_raise_type_errors_that_name_them(settings, match):
+    with pytest.raises(TypeError, match=match):
+        Playground(**settings)
+    with pytest.raises(TypeError, match=match):
+        Playground().configure(**settings)
+
+
 def test_configure_rejects_unknown_names():
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(TypeError, match="unknown setting"):
         Playground().configure(learning_rate=0.1)
 
 
@@ -244,5 +260,7 @@ def test_dashboard_clips_settings_to_its_controls():
 
 
 def test_dashboard_rejects_a_non_playground():
-    with pytest.raises(ValueError, match="playground must be"):
+    with pytest.raises(TypeError, match="dashboard: playground must be a course.playground"):
         dashboard("moons")
+    with pytest.raises(ValueError, match="resolution must be an integer from 2 to 2000"):
+        dashboard(resolution=1)
