@@ -17,14 +17,22 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from course.arguments import instance, real
 
 __all__ = ["figure_to_png", "show", "interactive_figure", "FigureWidget"]
 
 
 def figure_to_png(fig: Any, dpi: int = 100) -> bytes:
     """PNG bytes of a matplotlib figure (the figure is closed afterwards)."""
+    from matplotlib.figure import Figure
+
+    instance(
+        "fig", fig, Figure, what="a matplotlib Figure", fix="pass e.g. plot_activation('relu')"
+    )
+    dpi = real("dpi", dpi, greater_than=0, example=100)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     _close(fig)
@@ -94,6 +102,8 @@ class FigureWidget:
     def __init__(self, fn: Callable[..., Any], controls: dict[str, Any], title: str = "") -> None:
         import ipywidgets as W
 
+        _check(fn, controls, title, W.ValueWidget)
+
         self.fn = fn
         self.controls = controls
         self.calls = 0
@@ -134,6 +144,16 @@ class FigureWidget:
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _check(fn: Any, controls: Any, title: Any, control_type: type) -> None:
+    instance("fn", fn, Callable, what="a function that returns a figure, a text or both")
+    instance("title", title, str, what="a string", fix="pass e.g. title='Gradient per layer'")
+    what = "a dict of controls"
+    instance("controls", controls, Mapping, what=what, fix="pass e.g. {'x': IntSlider()}")
+    for name, control in controls.items():
+        what = "an ipywidgets control that holds a value"
+        instance(name, control, control_type, what=what, fix=f"pass e.g. {name}=IntSlider()")
 
 
 def interactive_figure(fn: Callable[..., Any], title: str = "", **controls: Any) -> FigureWidget:
