@@ -148,7 +148,9 @@ def minibatches(
     seed: int | None = 0,
     shuffle: bool = True,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(X[:, idx], Y[..., idx])`` for the mini-batches of ONE epoch.
+    """An iterator over ``(X[:, idx], Y[..., idx])`` for the mini-batches of ONE epoch.
+
+    The arguments are checked when ``minibatches`` is called, not when the first batch is taken.
 
     Parameters
     ----------
@@ -168,8 +170,8 @@ def minibatches(
     Y = _check_targets("Y", Y, X.shape[1], "X", X.shape)
     if X.shape[1] == 0:
         raise ValueError("X has no columns (m = 0): pass at least one sample")
-    for idx in BatchGenerator(X.shape[1], batch_size, seed=seed, shuffle=shuffle):
-        yield X[:, idx], Y[..., idx]
+    batches = BatchGenerator(X.shape[1], batch_size, seed=seed, shuffle=shuffle)
+    return ((X[:, idx], Y[..., idx]) for idx in batches)  # checked now, not at the first batch
 
 
 # --------------------------------------------------------------------------------------------
