@@ -336,11 +336,15 @@ class Dashboard:
 
         from course.widgets import _widget_base
 
-        self.playground = playground if playground is not None else Playground()
+        if playground is not None:
+            what = "a course.playground.Playground or None"
+            fix = "pass e.g. playground=Playground(dataset='circles')"
+            instance("playground", playground, Playground, what=what, fix=fix)
         self.interval = real("interval", interval, at_least=0, example=0.05)
         self.max_epochs = integer("max_epochs", max_epochs, at_least=0, example=1000)
         self.dpi = integer("dpi", dpi, at_least=1, example=80)
         self.resolution = integer("resolution", resolution, at_least=2, at_most=2000, example=120)
+        self.playground = playground if playground is not None else Playground()
         self.running = False
         self.task: asyncio.Task | None = None
         self.redraws = 0
@@ -494,8 +498,4 @@ def dashboard(playground: Playground | None = None, **options: Any) -> Dashboard
     :class:`Dashboard` (``interval`` between epochs in seconds, ``max_epochs``, and
     the ``dpi`` and grid ``resolution`` of the picture).
     """
-    if playground is not None:
-        what = "a course.playground.Playground or None"
-        fix = "pass e.g. playground=Playground(dataset='circles')"
-        instance("playground", playground, Playground, what=what, fix=fix, caller="dashboard")
     return Dashboard(playground, **options)
