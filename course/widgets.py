@@ -30,7 +30,11 @@ def figure_to_png(fig: Any, dpi: int = 100) -> bytes:
     from matplotlib.figure import Figure
 
     instance(
-        "fig", fig, Figure, what="a matplotlib Figure", fix="pass e.g. plot_activation('relu')"
+        "fig",
+        fig,
+        Figure,
+        what="a matplotlib Figure",
+        fix="pass the Figure a plotting function returned",
     )
     dpi = real("dpi", dpi, greater_than=0, example=100)
     buf = io.BytesIO()
