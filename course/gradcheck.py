@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 
-def _check_f_x_h(f: Any, x: Any, h: Any, caller: str) -> None:
-    instance("f", f, Callable, what="a function to differentiate", caller=caller)
+def _check_f_x_h(f: Any, x: Any, h: Any, caller: str, f_name: str = "f") -> None:
+    instance(f_name, f, Callable, what="a function to differentiate", caller=caller)
     what = "a float64 numpy array to nudge in place"
     fix = "convert it with x = np.asarray(x, dtype=np.float64)"
     instance("x", x, np.ndarray, what=what, fix=fix, caller=caller)
@@ -86,7 +86,7 @@ def numerical_jacobian(
     Numerator layout: shape ``(number of outputs, number of inputs)``, row ``i`` is the gradient
     of ``F(x).ravel()[i]`` with respect to ``x.ravel()``. ``x`` is nudged in place and restored.
     """
-    _check_f_x_h(F, x, h, "numerical_jacobian")
+    _check_f_x_h(F, x, h, "numerical_jacobian", f_name="F")
     n_out = np.asarray(F(x)).size
     rows = [
         numerical_gradient(lambda i=i: float(np.ravel(F(x))[i]), x, h).ravel() for i in range(n_out)
@@ -99,6 +99,7 @@ def numerical_gradients(
 ) -> dict[str, np.ndarray]:
     """:func:`numerical_gradient` for every array of a params dict (same keys and shapes)."""
     _check_dicts(params, None, "numerical_gradients")
+    real("h", h, greater_than=0, example=1e-5, caller="numerical_gradients")
     return {k: numerical_gradient(f, v, h) for k, v in params.items()}
 
 
@@ -107,7 +108,10 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     a = array("a", a, finite=False, dtype=np.float64, caller="relative_error")
     b = array("b", b, finite=False, dtype=np.float64, caller="relative_error")
     if a.shape != b.shape:
-        raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"relative_error: cannot compare arrays of shapes {a.shape} and {b.shape}: "
+            "pass a and b of the same shape"
+        )
     num = np.linalg.norm(a - b)
     den = np.linalg.norm(a) + np.linalg.norm(b)
     return float(num / den) if den > 0 else 0.0
