@@ -385,11 +385,13 @@ def maxout_demo(
     w_arr = array("w", w, dtype=float)
     b_arr = array("b", b, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0 for the labels
     if w_arr.ndim != 1 or len(w_arr) < 1:
-        raise ValueError(f"w must be a non-empty list of finite slopes, got {w!r}: e.g. (1, -0.5)")
+        raise ValueError(
+            f"w must be a non-empty list of finite slopes, got {w!r}: pass e.g. w=(1, -0.5)"
+        )
     if b_arr.shape != w_arr.shape:
         raise ValueError(
             f"b must hold one finite intercept per slope in w ({len(w_arr)}), got {b!r}: "
-            f"e.g. b={tuple([0.0] * len(w_arr))}"
+            f"pass e.g. b={tuple([0.0] * len(w_arr))}"
         )
     if reference is not None:
         what = "a function of x or None"
