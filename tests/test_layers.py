@@ -178,7 +178,7 @@ def test_activation_backward_in_place_and_errors():
     np.testing.assert_allclose(dA, [[2.0, 4.0]] * s * (1 - s), rtol=1e-15)
     with pytest.raises(ValueError, match=r"dA has shape \(2, 1\).*\(1, 2\)"):
         layers.activation_backward(np.ones((2, 1)), cache)
-    with pytest.raises(ValueError, match="unknown activation 'sigmoidd'"):
+    with pytest.raises(ValueError, match="activation must be one of .*, got 'sigmoidd'"):
         layers.activation_forward(Z, "sigmoidd")
 
 
