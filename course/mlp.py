@@ -28,6 +28,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from course import arguments
 from course.activations import Activation, get_activation
 from course.layers import (
     ActivationCache,
@@ -43,6 +44,7 @@ from course.layers import (
     weight_decay_forward,
 )
 from course.losses import OutputLoss, get_output_loss
+from course.optim import Optimizer
 
 __all__ = ["MLP", "count_parameters", "init_params", "INITS"]
 
@@ -82,10 +84,7 @@ def init_params(
     * ``"auto"``: He for the ReLU family, Xavier otherwise.
     """
     sizes = _check_sizes(sizes)
-    if init not in INITS:
-        raise ValueError(
-            f"unknown init {init!r}: expected one of {', '.join(repr(i) for i in INITS)}"
-        )
+    init = arguments.choice("init", init, INITS, example="he", caller="init_params")
     if init == "auto":
         init = "he" if hidden in _RELU_FAMILY else "xavier"
     rng = np.random.default_rng(seed)
@@ -152,12 +151,15 @@ class MLP:
                 f"a softmax output needs at least 2 units, got sizes[-1] = {self.sizes[-1]}: "
                 "use output='sigmoid', loss='bce' for a single probability"
             )
-        if not isinstance(l2, (int, float)) or not np.isfinite(l2) or l2 < 0:
-            raise ValueError(f"l2 must be a finite number >= 0, got {l2!r}: pass e.g. l2=1e-4")
-        self.l2 = float(l2)
-        self.dtype = np.dtype(dtype)
-        if self.dtype.kind != "f":
-            raise TypeError(f"dtype must be a floating type such as np.float64, got {dtype!r}")
+        self.l2 = arguments.real("l2", l2, at_least=0, example=1e-4)
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            self.dtype = None
+        if self.dtype is None or self.dtype.kind != "f":
+            raise TypeError(
+                f"dtype must be a floating type, got {dtype!r}: pass e.g. dtype=np.float64"
+            )
         self.params: dict[str, np.ndarray] = init_params(
             self.sizes, init, hidden=self.activation.name, seed=seed, dtype=self.dtype
         )
@@ -245,6 +247,9 @@ class MLP:
         network keeps and reuses (the optimizer consumes them at once), so a training step
         allocates no gradient arrays; use :meth:`gradients` to get arrays of your own.
         """
+        arguments.instance(
+            "optimizer", optimizer, Optimizer, what="an optimizer", fix="pass e.g. SGD(lr=0.1)"
+        )
         X = self._check_X(X)
         T = self._check_Y(Y, X.shape[1])
         self._check_params()
@@ -345,9 +350,7 @@ class MLP:
 
     def _check_X(self, X: np.ndarray) -> np.ndarray:
         n0 = self.sizes[0]
-        X = np.asarray(X)
-        if X.dtype.kind not in "fiub":
-            raise TypeError(f"X must be numeric, got an array of dtype {X.dtype}")
+        X = arguments.array("X", X, finite=False)
         if X.ndim == 1 and X.shape[0] == n0:
             raise ValueError(
                 f"X has shape {X.shape} but the network takes a batch of shape ({n0}, m), "
@@ -366,12 +369,11 @@ class MLP:
             raise ValueError("X has no columns: a batch needs at least one sample")
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
-        _check_finite(X, "X")
-        return X
+        return arguments.array("X", X)
 
     def _check_Y(self, Y: np.ndarray, m: int) -> np.ndarray:
         nL = self.sizes[-1]
-        Y = np.asarray(Y)
+        Y = arguments.array("Y", Y, finite=False)
         if self.head.output == "softmax" and Y.ndim == 1:
             if Y.dtype.kind not in "iu" and not (
                 Y.dtype.kind == "f" and np.all(np.isfinite(Y)) and np.all(Y == np.round(Y))
@@ -403,7 +405,7 @@ class MLP:
             )
         if Y.dtype != self.dtype:
             Y = Y.astype(self.dtype)
-        _check_finite(Y, "Y")
+        Y = arguments.array("Y", Y)
         if self.head.loss in ("bce", "cross_entropy") and (Y.min() < 0 or Y.max() > 1):
             raise ValueError(
                 f"{self.head.loss} targets must lie in [0, 1], got values in "
@@ -423,7 +425,9 @@ class MLP:
             n_in, n_out = self.sizes[l - 1], self.sizes[l]
             for name, expected in ((f"W{l}", (n_out, n_in)), (f"b{l}", (n_out, 1))):
                 if name not in p:
-                    raise KeyError(f"params has no {name!r}: expected keys {list(self._keys())}")
+                    raise ValueError(
+                        f"params has no {name!r}: expected the keys {list(self._keys())}"
+                    )
                 shape = np.shape(p[name])
                 if shape == expected:
                     continue
@@ -442,24 +446,11 @@ class MLP:
 
 
 def _check_sizes(sizes: Sequence[int]) -> list[int]:
-    try:
-        out = [int(n) for n in sizes]
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"sizes must be a list of layer widths such as [2, 3, 1], got {sizes!r}"
-        ) from None
-    if len(out) < 2 or any(n < 1 for n in out) or any(int(n) != n for n in sizes):
+    fix = "pass the layer widths, inputs first, e.g. sizes=[2, 3, 1]"
+    items = arguments.sequence("sizes", sizes, fix=fix)
+    if len(items) < 2:
         raise ValueError(
-            f"sizes must list at least two positive integer widths [n_0, ..., n_L] "
-            f"(inputs first), got {list(sizes)!r}"
+            f"sizes must list at least two positive integer widths [n_0, ..., n_L] (inputs "
+            f"first), got {list(items)!r}: {fix}"
         )
-    return out
-
-
-def _check_finite(a: np.ndarray, name: str) -> None:
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        bad = np.argwhere(~np.isfinite(a))
-        raise ValueError(
-            f"{name} contains {len(bad)} non-finite value(s) (NaN or inf), the first at "
-            f"{tuple(int(i) for i in bad[0])}: remove or impute them before training"
-        )
+    return [arguments.integer(f"sizes[{i}]", n, at_least=1, fix=fix) for i, n in enumerate(items)]

@@ -298,7 +298,7 @@ def test_wrong_weight_shape_names_the_layer_and_the_fix():
         net.forward(np.zeros((2, 1)))
     net = MLP([2, 4, 3])
     del net.params["b2"]
-    with pytest.raises(KeyError, match="params has no 'b2'"):
+    with pytest.raises(ValueError, match="params has no 'b2'"):
         net.forward(np.zeros((2, 1)))
 
 
@@ -330,23 +330,47 @@ def test_input_errors():
 
 
 @pytest.mark.parametrize(
-    "kwargs, message",
+    "kwargs, error, message",
     [
-        (dict(sizes=[3]), "at least two positive integer widths"),
-        (dict(sizes=[3, 0, 1]), "at least two positive integer widths"),
-        (dict(sizes="abc"), "list of layer widths"),
-        (dict(sizes=[2, 1], hidden="relu6"), "hidden must be one of .*, got 'relu6'"),
-        (dict(sizes=[2, 1], hidden="identity"), "collapses to one linear map"),
-        (dict(sizes=[2, 1], output="identity", loss="bce"), "does not fit output"),
-        (dict(sizes=[2, 1], output="softmax", loss="cross_entropy"), "at least 2 units"),
-        (dict(sizes=[2, 1], l2=-1.0), "l2 must be a finite number >= 0"),
-        (dict(sizes=[2, 1], init="ones"), "unknown init 'ones'"),
+        (dict(sizes=[3]), ValueError, "at least two positive integer widths"),
+        (dict(sizes=[3, 0, 1]), ValueError, r"sizes\[1\] must be a positive integer, got 0"),
+        (dict(sizes="abc"), TypeError, r"sizes must be a list or tuple.*e.g. sizes=\[2, 3, 1\]"),
+        (dict(sizes=[2.5, 1]), TypeError, r"sizes\[0\] must be a positive integer, got 2.5"),
+        (dict(sizes=[True, 1]), TypeError, r"sizes\[0\] must be a positive integer, got True"),
+        (dict(sizes=[2, 1], hidden="relu6"), ValueError, "hidden must be one of .*, got 'relu6'"),
+        (dict(sizes=[2, 1], hidden=3), TypeError, "hidden must be a string"),
+        (dict(sizes=[2, 1], hidden="identity"), ValueError, "collapses to one linear map"),
+        (dict(sizes=[2, 1], output="identity", loss="bce"), ValueError, "does not fit output"),
+        (dict(sizes=[2, 1], output="softmax", loss="cross_entropy"), ValueError, "at least 2"),
+        (dict(sizes=[2, 1], l2=-1.0), ValueError, "l2 must be a non-negative number, got -1.0"),
+        (dict(sizes=[2, 1], l2="0.1"), TypeError, "l2 must be a non-negative number, got '0.1'"),
+        (dict(sizes=[2, 1], init="ones"), ValueError, "init must be one of .*, got 'ones'"),
+        (dict(sizes=[2, 1], init=None), TypeError, "init must be a string"),
+        (dict(sizes=[2, 1], dtype=np.int64), TypeError, "dtype must be a floating type"),
     ],
 )
-def test_constructor_errors(kwargs, message):
+def test_constructor_errors(kwargs, error, message):
     sizes = kwargs.pop("sizes")
-    with pytest.raises((ValueError, TypeError), match=message):
+    with pytest.raises(error, match=message):
         MLP(sizes, **kwargs)
+
+
+def test_step_needs_an_optimizer():
+    net = MLP([2, 1])
+    with pytest.raises(
+        TypeError, match=r"optimizer must be an optimizer, got 'sgd'.*SGD\(lr=0.1\)"
+    ):
+        net.step(np.zeros((2, 3)), np.zeros((1, 3)), "sgd")
+
+
+def test_inputs_of_the_wrong_kind_are_type_errors():
+    net = MLP([2, 2], output="softmax", loss="cross_entropy")
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        net.forward(np.array([["a", "b"]] * 2))
+    with pytest.raises(TypeError, match="Y must be an array of real numbers"):
+        net.loss(np.zeros((2, 2)), np.array(["0", "1"]))
+    with pytest.raises(ValueError, match="X must be an array of a regular shape"):
+        net.forward([[1.0, 2.0], [3.0]])
 
 
 def test_step_is_one_gradient_step_and_leaves_returned_gradients_alone():

@@ -549,6 +549,26 @@ def test_decision_boundary_bad_shapes():
         viz.plot_decision_boundary(np.zeros(3), X, y)
 
 
+def test_arguments_of_the_wrong_kind_are_type_errors_and_bad_values_value_errors():
+    X, y = blobs(6)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        viz.plot_decision_boundary(by_sign, np.array([["a"] * 6] * 2), y)
+    with pytest.raises(TypeError, match="X must be an array of real numbers"):
+        viz.plot_decision_boundary(by_sign, None, y)
+    with pytest.raises(TypeError, match="resolution must be an integer from 2 to 2000, got 2.5"):
+        viz.plot_decision_boundary(by_sign, X, y, resolution=2.5)
+    with pytest.raises(ValueError, match="resolution must be an integer from 2 to 2000, got 1"):
+        viz.plot_decision_boundary(by_sign, X, y, resolution=1)
+    ragged = make_history()
+    ragged.train_loss = [[1.0, 2.0], [3.0]]
+    with pytest.raises(ValueError, match="history.train_loss must be an array of a regular shape"):
+        viz.plot_history(ragged)
+    words = make_history()
+    words.val_loss = ["low", "lower"]
+    with pytest.raises(TypeError, match="history.val_loss must be an array of real numbers"):
+        viz.plot_history(words)
+
+
 # --------------------------------------------------------------------------------------------
 # one PNG of each kind, for looking at (set VIZ_PNG_DIR to keep them)
 # --------------------------------------------------------------------------------------------

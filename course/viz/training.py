@@ -10,11 +10,11 @@ matplotlib is imported inside the functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from numbers import Integral
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from course import arguments
 from course.viz.common import _check_ax, _check_title
 
 if TYPE_CHECKING:
@@ -47,13 +47,9 @@ def _history_series(history: Any) -> dict[str, np.ndarray]:
             )
         if raw is None:
             raw = []
-        try:
-            arr = np.asarray(raw, dtype=float)
-        except (TypeError, ValueError) as err:
-            raise TypeError(
-                f"plot_history(history): history.{name} must be a list of numbers, one per "
-                f"epoch, got {type(raw).__name__} that cannot be read as numbers ({err})."
-            ) from None
+        arr = arguments.array(
+            f"history.{name}", raw, finite=False, caller="plot_history", dtype=float
+        )
         if arr.ndim != 1:
             raise ValueError(
                 f"plot_history(history): history.{name} must be 1-D (one number per epoch), got "
@@ -227,14 +223,15 @@ def plot_decision_boundary(
         )
     _check_ax(ax, fn)
     _check_title(title, fn)
-    if isinstance(resolution, bool) or not isinstance(resolution, Integral):
-        raise TypeError(f"{fn}: resolution must be an int, got {type(resolution).__name__}.")
-    if not 2 <= resolution <= 2000:
-        raise ValueError(
-            f"{fn}: resolution must be between 2 and 2000 grid points per axis, got "
-            f"{resolution}. 200 (the default) is plenty for a smooth picture."
-        )
-    X = np.asarray(X, dtype=float)
+    resolution = arguments.integer(
+        "resolution",
+        resolution,
+        at_least=2,
+        at_most=2000,
+        fix="200 grid points per axis (the default) is plenty for a smooth picture",
+        caller=fn,
+    )
+    X = arguments.array("X", X, finite=False, caller=fn, dtype=float)
     if X.ndim != 2 or X.shape[0] != 2:
         hint = (
             " It looks like one sample per row: pass X.T."
