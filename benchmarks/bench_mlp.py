@@ -153,6 +153,20 @@ def print_report(rows) -> None:
             f"{r['course'] * 1e6:7.0f}us {r['torch'] * 1e6:7.0f}us {r['bare'] * 1e6:7.0f}us "
             f"{r['torch/course']:11.2f}x {r['course/bare']:10.2f}x"
         )
+    slowest = min(rows, key=lambda r: r["torch/course"])
+    at_256 = [r for r in rows if r["batch"] == 256]
+    print(
+        f"goal torch/course >= 1.0 in every setting: lowest {slowest['torch/course']:.2f}x "
+        f"({slowest['threads']} thread(s), {slowest['dtype']}, batch {slowest['batch']}, "
+        f"{slowest['hidden']}): {'met' if slowest['torch/course'] >= 1.0 else 'NOT met'}"
+    )
+    if at_256:
+        worst = max(at_256, key=lambda r: r["course/bare"])
+        print(
+            f"goal course/bare <= 1.3 at batch 256: highest {worst['course/bare']:.2f}x "
+            f"({worst['threads']} thread(s), {worst['dtype']}, {worst['hidden']}): "
+            f"{'met' if worst['course/bare'] <= 1.3 else 'NOT met'}"
+        )
 
 
 if __name__ == "__main__":

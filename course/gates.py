@@ -20,9 +20,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from numbers import Integral, Real
 from typing import TYPE_CHECKING
 
+from course import arguments
 from course.graph import Value, backward_steps, maximum, topological_order
 
 if TYPE_CHECKING:
@@ -73,31 +73,24 @@ GRAPH_KINDS = ("chain", "sum")
 # --------------------------------------------------------------------------------------------
 
 
-def _check_gate(gate: object) -> str:
-    if not isinstance(gate, str) or gate not in GATES:
-        raise ValueError(
-            f"gate must be one of {', '.join(repr(g) for g in GATES)}; got {gate!r}. "
-            "Pick one of these names (they are the keys of course.gates.GATES)."
-        )
-    return gate
+def _check_gate(gate: object, fn: str) -> str:
+    return arguments.choice("gate", gate, list(GATES), caller=fn)
 
 
-def _check_number(x: object, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(float(x)):
-        raise ValueError(
-            f"{name} must be a finite real number, got {x!r}. Pass a float such as {name}=1.0."
-        )
-    return float(x)
+def _check_number(x: object, name: str, fn: str) -> float:
+    return arguments.real(name, x, example=1.0, caller=fn)
 
 
 def _check_root(root: object, fn: str) -> Value:
-    if not isinstance(root, Value):
-        raise ValueError(
-            f"{fn}: root must be a course.graph.Value (the output node of an expression), got "
-            f"{type(root).__name__}. Build the expression from Values first, e.g. "
-            "f = gate_example('add', 1.0, 2.0) or f = worked_example('x*y + z')."
-        )
-    return root
+    return arguments.instance(
+        "root",
+        root,
+        Value,
+        what="a course.graph.Value (the output node of an expression)",
+        fix="build the expression from Values first, e.g. f = gate_example('add', 1.0, 2.0) "
+        "or f = worked_example('x*y + z')",
+        caller=fn,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,10 +129,10 @@ def gate_example(gate: str, a: float, b: float = 0.0, upstream: float = 1.0) -> 
         For an unknown gate name (the message lists the valid ones), a non-finite input, or
         ``a == 0`` for the reciprocal gate.
     """
-    gate = _check_gate(gate)
-    a = _check_number(a, "a")
-    b = _check_number(b, "b")
-    upstream = _check_number(upstream, "upstream")
+    gate = _check_gate(gate, "gate_example")
+    a = _check_number(a, "a", "gate_example")
+    b = _check_number(b, "b", "gate_example")
+    upstream = _check_number(upstream, "upstream", "gate_example")
     if gate == "reciprocal" and a == 0:
         raise ValueError(
             "gate_example: the reciprocal gate 1/a is undefined at a = 0 (got a = 0.0). "
@@ -247,10 +240,10 @@ def gate_figure(gate: str, a: float, b: float = 0.0, upstream: float = 1.0) -> t
     """
     from course.viz import draw_graph
 
-    gate = _check_gate(gate)
-    a = _check_number(a, "a")
-    b = _check_number(b, "b")
-    upstream = _check_number(upstream, "upstream")
+    gate = _check_gate(gate, "gate_figure")
+    a = _check_number(a, "a", "gate_figure")
+    b = _check_number(b, "b", "gate_figure")
+    upstream = _check_number(upstream, "upstream", "gate_figure")
     title = f"{gate} gate: {GATES[gate]}"
     if gate == "reciprocal" and a == 0:
         from matplotlib.figure import Figure
@@ -281,6 +274,7 @@ def worked_example(name: str) -> Value:
     Leaves carry their names as labels and the output is labelled ``"f"``. Nothing is swept:
     call ``f.backward()`` for the gradients, or use :func:`course.graph.backward_steps`.
     """
+    name = arguments.choice("name", name, list(EXAMPLES), caller="worked_example")
     if name == "x*y + z":
         x, y, z = Value(2.0, label="x"), Value(3.0, label="y"), Value(-2.0, label="z")
         f = x * y + z
@@ -290,11 +284,6 @@ def worked_example(name: str) -> Value:
     elif name == "sigmoid neuron":
         w0, x0, b = Value(-2.0, label="w0"), Value(3.0, label="x0"), Value(7.5, label="b")
         f = 1 / (1 + (-(w0 * x0 + b)).exp())
-    else:
-        raise ValueError(
-            f"worked_example: name must be one of {', '.join(repr(n) for n in EXAMPLES)}; "
-            f"got {name!r}. Pick one of these (the keys of course.gates.EXAMPLES)."
-        )
     f.label = "f"
     return f
 
@@ -323,12 +312,14 @@ def backward_step_figure(root: Value, step: int, title: str | None = None) -> tu
     root = _check_root(root, "backward_step_figure")
     steps = backward_steps(root)
     n = len(steps)
-    if isinstance(step, bool) or not isinstance(step, Integral) or not 0 <= step <= n:
-        raise ValueError(
-            f"backward_step_figure: step must be an int with 0 <= step <= {n} (this graph has "
-            f"{n} edges, one step each), got {step!r}. Use step={n} for the finished sweep."
-        )
-    step = int(step)
+    step = arguments.integer(
+        "step",
+        step,
+        at_least=0,
+        at_most=n,
+        fix=f"this graph has {n} edges, one step each; use step={n} for the finished sweep",
+        caller="backward_step_figure",
+    )
     fig = draw_graph(root, step=step, title=title)
     if step == n:
         return fig, f"done: all {n} steps of the backward sweep taken, every gradient known"
@@ -342,11 +333,13 @@ def example_step_figure(example: str, step: int) -> tuple[Figure, str]:
     slider (up to the largest example's 8 edges) serves all three examples.
     """
     root = worked_example(example)
-    if isinstance(step, bool) or not isinstance(step, Integral) or step < 0:
-        raise ValueError(
-            f"example_step_figure: step must be an int >= 0, got {step!r}. "
-            "Steps are counted from 0 (the first edge of the sweep)."
-        )
+    step = arguments.integer(
+        "step",
+        step,
+        at_least=0,
+        fix="steps are counted from 0 (the first edge of the sweep)",
+        caller="example_step_figure",
+    )
     n = len(backward_steps(root))
     k = min(int(step), n)
     return backward_step_figure(root, k, title=f"{example}: backward sweep, {k} of {n} steps done")
@@ -367,17 +360,10 @@ def graph_with_edges(n_edges: int, kind: str = "chain") -> Value:
 
     Values are seeded (deterministic) and stay bounded.
     """
-    if isinstance(n_edges, bool) or not isinstance(n_edges, Integral) or n_edges < 1:
-        raise ValueError(
-            f"graph_with_edges: n_edges must be an int >= 1, got {n_edges!r}. "
-            "Pass e.g. n_edges=1000."
-        )
-    if kind not in GRAPH_KINDS:
-        raise ValueError(
-            f"graph_with_edges: kind must be one of {', '.join(repr(k) for k in GRAPH_KINDS)}, "
-            f"got {kind!r}."
-        )
-    n_edges = int(n_edges)
+    n_edges = arguments.integer(
+        "n_edges", n_edges, at_least=1, example=1000, caller="graph_with_edges"
+    )
+    kind = arguments.choice("kind", kind, GRAPH_KINDS, caller="graph_with_edges")
     if kind == "chain":
         out = Value(0.5, label="x")
         for _ in range(n_edges):
@@ -405,8 +391,9 @@ def forward_backward_seconds(
     Each is the best of ``repeat`` runs (the least disturbed by other processes). The numbers
     depend on the machine: compare them with each other, not with fixed thresholds.
     """
-    if isinstance(repeat, bool) or not isinstance(repeat, Integral) or repeat < 1:
-        raise ValueError(f"repeat must be an int >= 1, got {repeat!r}. Pass e.g. repeat=3.")
+    repeat = arguments.integer(
+        "repeat", repeat, at_least=1, example=3, caller="forward_backward_seconds"
+    )
     forward = backward = math.inf
     for _ in range(int(repeat)):
         t0 = time.perf_counter()
@@ -427,9 +414,11 @@ def backward_seconds(
     Algorithm 4 does a constant amount of work per edge, so the times grow in proportion to the
     number of edges (a slope near 1 on log-log axes). Best of ``repeat`` runs per size.
     """
-    if isinstance(n_edges_list, (str, bytes)) or not isinstance(n_edges_list, Sequence):
-        raise ValueError(
-            f"backward_seconds: n_edges_list must be a list of ints, got {n_edges_list!r}. "
-            "Pass e.g. [1000, 10000, 100000]."
-        )
-    return [forward_backward_seconds(n, kind, repeat)[1] for n in n_edges_list]
+    sizes = arguments.sequence(
+        "n_edges_list",
+        n_edges_list,
+        non_empty=True,
+        fix="pass e.g. n_edges_list=[1000, 10000, 100000]",
+        caller="backward_seconds",
+    )
+    return [forward_backward_seconds(n, kind, repeat)[1] for n in sizes]

@@ -115,10 +115,14 @@ def test_gate_example_errors_name_the_valid_choices():
         gates.gate_example("divide", 1.0, 2.0)
     with pytest.raises(ValueError, match="undefined at a = 0"):
         gates.gate_example("reciprocal", 0.0, 1.0)
-    with pytest.raises(ValueError, match="upstream must be a finite real number"):
+    with pytest.raises(ValueError, match="upstream must be a finite number, got nan"):
         gates.gate_example("add", 1.0, 2.0, upstream=float("nan"))
-    with pytest.raises(ValueError, match="a must be a finite"):
+    with pytest.raises(TypeError, match="a must be a number, got '1' of type str"):
         gates.gate_example("add", "1", 2.0)
+    with pytest.raises(TypeError, match="b must be a number, got True"):
+        gates.gate_example("add", 1.0, True)
+    with pytest.raises(TypeError, match="gate must be a string"):
+        gates.gate_example(3, 1.0, 2.0)
     with pytest.raises(ValueError, match="overflows"):
         gates.gate_example("exp", 800.0)
 
@@ -240,10 +244,13 @@ def test_backward_step_figure_text_is_the_step_description(name):
 
 def test_backward_step_figure_bad_step():
     root = gates.worked_example("x*y + z")
-    for bad in (-1, 5, 1.0, True):
-        with pytest.raises(ValueError, match="0 <= step <= 4"):
+    for bad in (-1, 5):
+        with pytest.raises(ValueError, match="step must be an integer from 0 to 4"):
             gates.backward_step_figure(root, bad)
-    with pytest.raises(ValueError, match="root must be a course.graph.Value"):
+    for bad in (1.0, True, "1"):
+        with pytest.raises(TypeError, match="step must be an integer from 0 to 4"):
+            gates.backward_step_figure(root, bad)
+    with pytest.raises(TypeError, match="root must be a course.graph.Value"):
         gates.backward_step_figure(3.0, 0)
 
 
@@ -254,8 +261,12 @@ def test_example_step_figure_clamps_and_titles():
     fig, text = gates.example_step_figure("sigmoid neuron", 2)
     assert text == backward_steps(gates.worked_example("sigmoid neuron"))[2].describe()
     assert "exp" in text and "-0.1491" in text  # e^-1.5 x (-0.67) = -0.15 on the slides
-    with pytest.raises(ValueError, match="step must be an int >= 0"):
+    with pytest.raises(ValueError, match="step must be a non-negative integer, got -1"):
         gates.example_step_figure("x*y + z", -1)
+    with pytest.raises(TypeError, match="step must be a non-negative integer, got '1'"):
+        gates.example_step_figure("x*y + z", "1")
+    with pytest.raises(TypeError, match="name must be a string"):
+        gates.worked_example(3)
 
 
 # -- widgets built and driven without a browser -------------------------------------------------
@@ -334,14 +345,22 @@ def test_backward_seconds_one_positive_float_per_size():
 
 
 def test_cost_helpers_reject_bad_input():
-    with pytest.raises(ValueError, match="n_edges must be an int >= 1"):
+    with pytest.raises(ValueError, match="n_edges must be a positive integer, got 0"):
         gates.graph_with_edges(0)
+    with pytest.raises(TypeError, match="n_edges must be a positive integer, got 2.5"):
+        gates.graph_with_edges(2.5)
     with pytest.raises(ValueError, match="kind must be one of 'chain', 'sum'"):
         gates.graph_with_edges(10, "tree")
-    with pytest.raises(ValueError, match="repeat must be an int >= 1"):
+    with pytest.raises(TypeError, match="kind must be a string"):
+        gates.graph_with_edges(10, 1)
+    with pytest.raises(ValueError, match="repeat must be a positive integer, got 0"):
         gates.forward_backward_seconds(10, repeat=0)
-    with pytest.raises(ValueError, match="n_edges_list must be a list of ints"):
+    with pytest.raises(TypeError, match="repeat must be a positive integer, got 1.5"):
+        gates.forward_backward_seconds(10, repeat=1.5)
+    with pytest.raises(TypeError, match="n_edges_list must be a list or tuple"):
         gates.backward_seconds(1000)
+    with pytest.raises(ValueError, match="n_edges_list must be a list or tuple with at least one"):
+        gates.backward_seconds([])
 
 
 # -- the module itself ---------------------------------------------------------------------------
