@@ -23,7 +23,10 @@ Each usual mistake has one detector, a function that returns a :class:`Diagnosis
 
 * any mistake the caller knows about (:func:`known_mistakes`, with
   ``mistakes={"what went wrong": wrong_answer}``, kind ``"known_mistake"``, or
-  ``mistakes={Diagnosis(kind, "what went wrong"): wrong_answer}``);
+  ``mistakes={Diagnosis(kind, "what went wrong"): wrong_answer}``); when one fits, it is the
+  whole explanation and the detectors below do not run (:func:`check_tuple` and
+  :func:`check_gradients` also take ``whole_mistakes``, wrong answers of all the results
+  together, for a mistake that only the whole answer tells apart);
 * ``transpose``: ``got.T`` matches (:func:`transposed`);
 * ``not_summed_over_batch``: a bias gradient ``(n, m)`` for ``(n, 1)``
   (:func:`not_summed_over_batch`); ``reshape``: the right numbers in another shape
@@ -40,7 +43,11 @@ Each usual mistake has one detector, a function that returns a :class:`Diagnosis
   (:func:`one_example_bias`, with ``per_example``).
 
 Before values are compared, a result that is not finite, None (a forgotten ``return``) or not
-numbers at all fails with its own ``problem`` (see :class:`CheckFailure`).
+numbers at all fails with its own ``problem`` (see :class:`CheckFailure`), and so does one held
+in a float type smaller than float64 (``"wrong_dtype"``, whatever its values); a wrong result of
+integers where the right values have digits after the point fails as ``"wrong_dtype"`` too, the
+integers named as the cause. :func:`check_dtype` asks for float64 whatever the values, in the
+same words.
 
 :func:`call_student` runs a student's function and turns "not written yet" into a plain message;
 with ``forbid=("course.graph",)`` it also fails when the function ran any code of the package
@@ -70,6 +77,8 @@ __all__ = [
     "check_array",
     "check_tuple",
     "check_gradients",
+    "check_dtype",
+    "dtype_diagnosis",
     "numeric_gradient_check",
     "diagnose",
     "diagnoses",
@@ -125,9 +134,9 @@ class CheckFailure(AssertionError):
 
     ``name``: what was checked (``"dW2"``, ``"gradient for 'W1'"``, a part or a function);
     ``problem``: the kind of failure, one of ``"wrong_values"``, ``"wrong_shape"``,
-    ``"not_finite"``, ``"returned_none"``, ``"wrong_type"``, ``"wrong_count"`` (a tuple of the
-    wrong length), ``"missing_keys"``, ``"not_written"``, ``"not_a_function"``, ``"own_work"``,
-    ``"own_work_switched_off"`` (and those of the problem sets' own checks);
+    ``"wrong_dtype"``, ``"not_finite"``, ``"returned_none"``, ``"wrong_type"``, ``"wrong_count"``
+    (a tuple of the wrong length), ``"missing_keys"``, ``"not_written"``, ``"not_a_function"``,
+    ``"own_work"``, ``"own_work_switched_off"`` (and those of the problem sets' own checks);
     ``diagnoses``: the mistakes recognised, the likeliest first; ``parts``: for a check of
     several results (:func:`check_gradients`), the failure of each wrong one.
 
@@ -214,6 +223,124 @@ def _fmt(v: float) -> str:
 
 def _index(idx: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in idx) + "]"
+
+
+def _pair(expected: float, got: float) -> tuple[str, str]:
+    """Two numbers printed with 6 significant digits, or with as many more as it takes to show
+    that they differ (a report never prints two different numbers the same)."""
+    for digits in range(6, 18):
+        a, b = f"{expected:.{digits}g}", f"{got:.{digits}g}"
+        if a != b:
+            break
+    return a, b
+
+
+# -- the type of the numbers ----------------------------------------------------------------------
+#
+# Results are compared in float64. A result held in a smaller float type (float32, float16) has
+# lost digits before it is compared, so whether it passes would depend on the data: it fails
+# at once, whatever its values, and the message says the type is the problem. A result of
+# integers is fine when the right values are whole numbers (``mul_backward(3, -2, 2)`` may
+# return ints); when they are not, the integers are the problem, and the message says that
+# rather than only "expected 0.8, got 0". Every problem set words these failures the same way
+# (:func:`check_dtype`).
+
+LOW_PRECISION = (
+    "numbers of type {dtype} keep only about {digits} significant digits, too few for these "
+    "checks: compute in float64 and do not convert to a smaller type (look for "
+    "np.float32(...), .astype(np.float32) or dtype=np.float32)."
+)
+INTEGERS = (
+    "an integer has no digits after the point, so they were cut off: compute with floats "
+    "(look for int(...), a floor division //, or an array made to hold integers, such as "
+    "np.zeros(n, dtype=int) or np.array([0, 0]))."
+)
+
+
+def _number_type(got: object) -> np.dtype:
+    """The dtype of the numbers in ``got`` (which :func:`_as_array` accepted)."""
+    return np.asarray(got).dtype
+
+
+def _type_words(got: object, dtype: np.dtype) -> str:
+    """``int`` for Python integers, else the dtype's name (``int64``, ``float32``)."""
+    if dtype.kind in "iu" and not isinstance(got, (np.ndarray, np.generic)):
+        return "int"
+    return dtype.name
+
+
+def _dtype_head(name: str, type_words: str, context: str | None, like: str = "") -> str:
+    where = f" ({context})" if context else ""
+    return f"Your {name} returns numbers of type {type_words}{where}; return float64{like}."
+
+
+def dtype_diagnosis(dtype: np.dtype | str, how: str | None = None) -> Diagnosis:
+    """The explanation of a result held in numbers of the wrong type (kind ``"wrong_dtype"``);
+    ``how`` replaces the usual advice."""
+    dtype = np.dtype(dtype)
+    if how is None:
+        if dtype.kind == "f":
+            digits = {2: 3, 4: 7}.get(dtype.itemsize, 15)
+            how = LOW_PRECISION.format(dtype=dtype.name, digits=digits)
+        else:
+            how = INTEGERS
+    return Diagnosis("wrong_dtype", how)
+
+
+def _low_precision(name: str, got: object, context: str | None, like: str = "") -> _Mismatch | None:
+    """A result in a float type smaller than float64: a mismatch whatever its values."""
+    dtype = _number_type(got)
+    if dtype.kind != "f" or dtype.itemsize >= 8:
+        return None
+    head = _dtype_head(name, _type_words(got, dtype), context, like)
+    return _Mismatch("wrong_dtype", head, [dtype_diagnosis(dtype)])
+
+
+def _integers(
+    name: str,
+    got: object,
+    arr: np.ndarray,
+    expected: np.ndarray,
+    rtol: float,
+    atol: float | None,
+    context: str | None,
+    *,
+    ref: str = "expected",
+) -> _Mismatch | None:
+    """A wrong result of integers where some right value is not a whole number: the integers
+    are the problem (None when the type does not explain it)."""
+    dtype = _number_type(got)
+    if dtype.kind not in "iu" or arr.shape != expected.shape:
+        return None
+    tol = (atol or 0.0) + rtol * np.abs(expected)
+    fractional = np.abs(expected - np.round(expected)) > tol
+    wrong = ~(np.abs(arr - expected) <= tol)
+    if not np.any(fractional & wrong):
+        return None
+    head = _dtype_head(name, _type_words(got, dtype), context)
+    facts = "\n".join([head, *_numbers(arr, expected, rtol, atol, ref=ref)])
+    return _Mismatch("wrong_dtype", facts, [dtype_diagnosis(dtype)])
+
+
+def check_dtype(
+    name: str,
+    got: object,
+    *,
+    context: str | None = None,
+    like: str = "",
+    integers: str | None = None,
+) -> None:
+    """Fail unless ``got`` holds float64 numbers (for a problem set that asks for float64 even
+    when the values are whole numbers). ``like`` ends the first sentence (``", like z"``);
+    ``integers`` replaces the usual advice for integers. Same words as the checks of values."""
+    __tracebackhide__ = True  # IPython and pytest show the message, not this frame
+    _as_array(name, got)
+    dtype = _number_type(got)
+    if dtype == np.float64:
+        return
+    head = _dtype_head(name, _type_words(got, dtype), context, like)
+    found = [dtype_diagnosis(dtype, integers if dtype.kind in "iu" else None)]
+    raise CheckFailure(head + _likely(found), name=name, problem="wrong_dtype", diagnoses=found)
 
 
 # -- recognising the usual mistakes: one detector each --------------------------------------------
@@ -494,19 +621,24 @@ def diagnoses(
     per_example: Any | None = None,
     mistakes: Mistakes | None = None,
 ) -> list[Diagnosis]:
-    """The usual mistakes that could have given ``got``, the caller's ``mistakes`` first.
+    """The usual mistakes that could have given ``got``.
 
-    Both arrays are float64; an empty list means no pattern was recognised. The other
-    arguments are what some detectors need (see each): ``m`` the batch size,
-    ``activation=(f, fprime, z)``, ``branches`` the contributions of a branch, ``per_example``
-    the ``(n, m)`` array whose sum over the batch (axis 1) is a bias gradient ``(n, 1)``.
+    Both arrays are float64; an empty list means no pattern was recognised. The caller's
+    ``mistakes`` come first, and when one of them fits it is the whole explanation: the
+    general detectors run only when none does (a known mistake names the cause of a factor 2
+    or a sign; a general reading of the same numbers beside it would be a second, spurious
+    diagnosis). The other arguments are what some detectors need (see each): ``m`` the batch
+    size, ``activation=(f, fprime, z)``, ``branches`` the contributions of a branch,
+    ``per_example`` the ``(n, m)`` array whose sum over the batch (axis 1) is a bias gradient
+    ``(n, 1)``.
     """
     tol = {"rtol": max(rtol, 1e-9), "atol": atol}
     known = known_mistakes(got, expected, mistakes or {}, **tol)
+    if known:
+        return _unique(known)
     if got.shape != expected.shape:
         found = _unique(
             [
-                *known,
                 transposed(got, expected, **tol),
                 not_summed_over_batch(got, expected, **tol),
                 reshaped(got, expected, **tol),
@@ -515,7 +647,6 @@ def diagnoses(
         return found or _unique([wrong_shape(got, expected)])
     return _unique(
         [
-            *known,
             transposed(got, expected, **tol),
             overwritten_at_branch(got, expected, branches, **tol),
             sign_flipped(got, expected, **tol),
@@ -569,33 +700,64 @@ def _facts(
     got: np.ndarray,
     expected: np.ndarray,
     rtol: float,
+    atol: float | None,
     context: str | None,
     *,
     verdict: str = "is wrong",
     ref: str = "expected",
 ) -> str:
     """The first lines of a report on a wrong array: what was wrong, and the numbers."""
+    head = f"Your {name} {verdict}" + (f" ({context})." if context else ".")
+    return "\n".join([head, *_numbers(got, expected, rtol, atol, ref=ref)])
+
+
+def _numbers(
+    got: np.ndarray, expected: np.ndarray, rtol: float, atol: float | None, *, ref: str
+) -> list[str]:
+    """The report's numbers: the shapes, the relative error, the entries that are off.
+
+    With ``atol`` the test is entry by entry, ``|got - expected| <= atol + rtol |expected|``,
+    and only the entries that fail it are listed (a report never calls right what it calls
+    wrong: an overall relative error below ``rtol`` says so, and says which entries are off).
+    With ``atol=None`` the test is the relative error itself (finite differences).
+    """
     from course.gradcheck import relative_error
 
-    head = f"Your {name} {verdict}" + (f" ({context})." if context else ".")
-    lines = [head, f"  shape: {ref} {expected.shape}, got {got.shape}"]
+    lines = [f"  shape: {ref} {expected.shape}, got {got.shape}"]
     if got.shape == expected.shape:
-        lines.append(
-            f"  relative error: {relative_error(got, expected):.1e} (allowed: about {rtol:.0e})"
-        )
+        err = relative_error(got, expected)
         with np.errstate(invalid="ignore"):
             diff = np.abs(got - expected)
         diff = np.where(np.isfinite(diff), diff, np.inf)
-        if expected.ndim == 0:
-            lines.append(f"  value: {ref} {_fmt(expected.item())}, got {_fmt(got.item())}")
+        if atol is None:
+            off = diff > 0
         else:
-            order = np.argsort(-diff, axis=None, kind="stable")[:SHOW_ENTRIES]
+            off = ~(diff <= atol + rtol * np.abs(expected))
+        if atol is None or err > rtol:
+            lines.append(f"  relative error: {err:.1e} (allowed: about {rtol:.0e})")
+        elif expected.size == 1:
+            lines.append(
+                f"  difference: {diff.item():.1e}, more than allowed ({atol:.0e} + {rtol:.0e} x "
+                f"|{ref}| = {atol + rtol * abs(expected.item()):.1e})"
+            )
+        else:
+            count = int(np.sum(off))
+            lines.append(
+                f"  relative error: {err:.1e} over all entries (allowed: about {rtol:.0e}), but "
+                f"{count} of the {off.size} entries {'is' if count == 1 else 'are'} off by "
+                f"more than each entry may be, {atol:.0e} + {rtol:.0e} x |{ref}|"
+            )
+        if expected.ndim == 0:
+            want, have = _pair(expected.item(), got.item())
+            lines.append(f"  value: {ref} {want}, got {have}")
+        else:
+            order = np.argsort(-diff, axis=None, kind="stable")
+            shown = [int(flat) for flat in order if off.flat[int(flat)]][:SHOW_ENTRIES]
             lines.append("  entries that differ most:")
-            for flat in order:
-                idx = tuple(int(i) for i in np.unravel_index(int(flat), diff.shape))
-                lines.append(
-                    f"    {_index(idx)}: {ref} {_fmt(expected[idx])}, got {_fmt(got[idx])}"
-                )
+            for flat in shown:
+                idx = tuple(int(i) for i in np.unravel_index(flat, diff.shape))
+                want, have = _pair(expected[idx], got[idx])
+                lines.append(f"    {_index(idx)}: {ref} {want}, got {have}")
     elif got.size and expected.size:
         lines.append(
             f"  first entries: {ref} "
@@ -603,7 +765,7 @@ def _facts(
             + "; got "
             + ", ".join(_fmt(v) for v in got.reshape(-1)[:SHOW_ENTRIES])
         )
-    return "\n".join(lines)
+    return lines
 
 
 def _compare(
@@ -623,6 +785,9 @@ def _compare(
     __tracebackhide__ = True
     exp = np.asarray(expected, dtype=np.float64)
     arr = _as_array(name, got)
+    low = _low_precision(name, got, context)
+    if low is not None:
+        return low
     if arr.shape == exp.shape and np.all(np.isfinite(exp)) and not np.all(np.isfinite(arr)):
         bad = np.argwhere(~np.isfinite(arr))
         where = "" if arr.ndim == 0 else f" at {_index(tuple(int(i) for i in bad[0]))}"
@@ -637,9 +802,12 @@ def _compare(
         )
     if arr.shape == exp.shape and np.allclose(arr, exp, rtol=rtol, atol=atol):
         return None
+    integers = _integers(name, got, arr, exp, rtol, atol, context)
+    if integers is not None:
+        return integers
     return _Mismatch(
         "wrong_values" if arr.shape == exp.shape else "wrong_shape",
-        _facts(name, arr, exp, rtol, context),
+        _facts(name, arr, exp, rtol, atol, context),
         diagnoses(arr, exp, rtol=rtol, atol=atol, **clues),
     )
 
@@ -695,6 +863,34 @@ def check_array(
         raise _failure(name, found)
 
 
+def _whole_mistake(
+    got: Sequence[Any],
+    expected: Sequence[Any],
+    whole: Mapping[str | Diagnosis, Sequence[Any]],
+    rtol: float,
+    atol: float,
+) -> tuple[str | Diagnosis, Sequence[Any]] | None:
+    """The first of ``whole`` (known wrong answers of all the results together) that ``got``
+    is, result by result, if any: a mistake that explains every result explains the answer
+    better than any reading of one result alone."""
+    tol = {"rtol": max(rtol, 1e-9), "atol": atol}
+    for key, answer in whole.items():
+        differs = False
+        for g, e, a in zip(got, expected, answer, strict=True):
+            try:
+                g = _as_array("", g)
+            except CheckFailure:
+                break
+            a = np.asarray(a, dtype=np.float64)
+            if not _close(g, a, **tol):
+                break
+            differs = differs or not _close(a, np.asarray(e, dtype=np.float64), **tol)
+        else:
+            if differs:
+                return key, answer
+    return None
+
+
 def check_tuple(
     name: str,
     got: object,
@@ -702,12 +898,16 @@ def check_tuple(
     labels: Sequence[str],
     *,
     mistakes: Sequence[Mistakes | None] | None = None,
+    whole_mistakes: Mapping[str | Diagnosis, Sequence[Any]] | None = None,
     **options: Any,
 ) -> None:
     """Check a function that returns several results, e.g. ``(da, db)``, one by one.
 
     ``labels`` name the results in order; ``mistakes`` (optional) gives known wrong answers
-    per result; the other ``options`` go to :func:`check_array`.
+    per result; ``whole_mistakes`` known wrong answers of all the results together, keyed by
+    the explanation: when ``got`` is one of them, that explanation is the only one given (a
+    result that matches some other mistake on its own is not misread); the other ``options``
+    go to :func:`check_array`.
     """
     __tracebackhide__ = True  # IPython and pytest show the message, not this frame
     n = len(expected)
@@ -736,8 +936,17 @@ def check_tuple(
             name=name,
             problem="wrong_count",
         )
+    whole = _whole_mistake(
+        got,
+        expected,
+        whole_mistakes or {},
+        options.get("rtol", RTOL),
+        options.get("atol", ATOL),
+    )
     for k, (label, g, e) in enumerate(zip(labels, got, expected)):
         extra = mistakes[k] if mistakes is not None else None
+        if whole is not None:
+            extra = {whole[0]: whole[1][k]}
         check_array(f"{label} from {name}", g, e, mistakes=extra, **options)
 
 
@@ -759,6 +968,7 @@ def check_gradients(
     branches: Mapping[str, Sequence[Any] | Mapping[str, Any]] | None = None,
     per_example: Mapping[str, Any] | None = None,
     mistakes: Mapping[str, Mistakes] | None = None,
+    whole_mistakes: Mapping[str | Diagnosis, Mapping[str, Any]] | None = None,
 ) -> None:
     """Check a dict of gradients ``{name: gradient}`` against the reference, name by name.
 
@@ -767,6 +977,9 @@ def check_gradients(
     ``expected`` from the output towards the inputs, so the first wrong one is where the
     mistake starts. ``activation``, ``branches``, ``per_example`` and ``mistakes`` are given per
     name (``activation`` may also be one triple for all); ``m`` applies to all.
+    ``whole_mistakes`` are known wrong answers of the whole dict (a name one leaves out has its
+    right gradient there), keyed by the explanation: when ``got`` is one of them, that
+    explanation is the only one given, for every wrong name.
 
     The CheckFailure of wrong gradients is that of the first wrong one (its ``name`` and
     ``problem``), with the diagnoses of all (the first one's first) and each one's failure in
@@ -801,7 +1014,13 @@ def check_gradients(
             problem="missing_keys",
         )
     wrong: list[tuple[str, str, CheckFailure]] = []  # key, facts, the failure
-    for key, exp in expected.items():
+    keys = list(expected)
+    wholes = {
+        explanation: [answer.get(k, expected[k]) for k in keys]
+        for explanation, answer in (whole_mistakes or {}).items()
+    }
+    whole = _whole_mistake([got[k] for k in keys], [expected[k] for k in keys], wholes, rtol, atol)
+    for k, (key, exp) in enumerate(expected.items()):
         name = f"gradient for {key!r}"
         try:
             found = _compare(
@@ -815,7 +1034,7 @@ def check_gradients(
                 activation=_per_name(activation, key),
                 branches=(branches or {}).get(key),
                 per_example=(per_example or {}).get(key),
-                mistakes=(mistakes or {}).get(key),
+                mistakes=(mistakes or {}).get(key) if whole is None else {whole[0]: whole[1][k]},
             )
         except CheckFailure as exc:  # not an array of finite numbers: its message, no diagnoses
             wrong.append((key, str(exc), exc))
@@ -880,6 +1099,9 @@ def numeric_gradient_check(
     else:
         numeric = numerical_gradient(lambda: float(f(x64)), x64, h)
     arr = _as_array(name, analytic)
+    low = _low_precision(name, analytic, context)
+    if low is not None:
+        raise _failure(name, low)
     if arr.shape != numeric.shape:
         check_array(name, arr, numeric, context=context, **options)  # explains the shape
     if not np.all(np.isfinite(arr)):
@@ -887,12 +1109,16 @@ def numeric_gradient_check(
     err = relative_error(arr, numeric)
     if err < tol or np.all(np.abs(arr - numeric) <= atol):
         return err
+    integers = _integers(name, analytic, arr, numeric, tol, None, context, ref="numeric")
+    if integers is not None:
+        raise _failure(name, integers)
     found = diagnoses(arr, numeric, rtol=max(tol, 1e-5), atol=max(atol, 1e-7), **options)
     facts = _facts(
         name,
         arr,
         numeric,
         tol,
+        None,
         context,
         verdict="does not match centred finite differences",
         ref="numeric",

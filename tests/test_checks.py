@@ -44,8 +44,8 @@ def likely(text: str) -> str:
 def test_correct_answers_pass_whatever_their_form():
     checks.check_array("dW", W.copy(), W)
     checks.check_array("dW", W.tolist(), W)  # a nested list
-    checks.check_array("dW", W.astype(np.float32), W, rtol=1e-6, atol=1e-6)
     checks.check_array("dx", 3, 3.0)  # an int for a float
+    checks.check_array("da", np.array([3, -2]), [3.0, -2.0])  # integers where the values are whole
     checks.check_array("dx", np.float64(2.5), 2.5)
     checks.check_array("dW", W * (1 + 1e-9), W)  # rounding differences
     loops = np.zeros_like(W)
@@ -227,9 +227,134 @@ def test_message_has_relative_error_and_the_worst_entries():
     lines = [line.strip() for line in text.splitlines()]
     worst = lines[lines.index("entries that differ most:") + 1 :][:3]
     assert worst[0].startswith("[2, 3]: expected") and worst[1].startswith("[0, 1]: expected")
-    assert len(worst) == 3 and all(": expected" in line and ", got" in line for line in worst)
+    assert len(worst) == 2  # the entries that are right are not listed
     text = message(checks.check_array, "dx", 0.5, 1.5)
     assert "value: expected 1.5, got 0.5" in text
+
+
+def test_an_overall_error_within_tolerance_is_not_called_small_enough_and_wrong():
+    # one small entry far off: the relative error over all entries is tiny, the entry is not
+    expected = np.array([[1.0, 2.0], [3.0, 1e-4]])
+    got = expected.copy()
+    got[1, 1] = 0.0
+    text = message(checks.check_array, "dW", got, expected)
+    assert "(allowed: about 1e-06)" in text and "1 of 4 entries" not in text  # err 2e-5 > 1e-6
+    got = expected * 1e3
+    got[1, 1] = 1e-4 * 1e3 * (1 + 1e-5)
+    text = message(checks.check_array, "dW", got, expected * 1e3)
+    assert (
+        "relative error: 1.3e-10 over all entries (allowed: about 1e-06), but 1 of the 4 entries "
+        "is off by more than each entry may be, 1e-09 + 1e-06 x |expected|"
+    ) in text
+    assert text.splitlines()[-1].strip().startswith("[1, 1]: expected 0.1, got 0.100001")
+
+
+def test_numbers_that_differ_never_print_the_same():
+    text = message(checks.check_array, "dx", 1.0000011, 1.0000041)
+    assert "value: expected 1.000004, got 1.000001" in text
+    # a number whose relative error |d| / (|got| + |expected|) is within rtol, its difference not
+    text = message(checks.check_array, "dx", 2.0000011, 2.0000051)
+    assert "relative error" not in text
+    assert "difference: 4.0e-06, more than allowed (1e-09 + 1e-06 x |expected| = 2.0e-06)" in text
+    text = message(checks.check_array, "dx", [0.0, 2.000001], [0.0, 2.0000032])
+    assert "[1]: expected 2.000003, got 2.000001" in text
+
+
+# -- the type of the numbers ----------------------------------------------------------------------
+
+
+def test_a_smaller_float_type_fails_whatever_its_values_and_says_why():
+    for got in (W.astype(np.float32), W.astype(np.float16), np.float32(W[0, 0])):
+        expected = W if np.ndim(got) else W[0, 0]
+        exc = failure(checks.check_array, "dW", got, expected, context="layer 1")
+        assert (exc.problem, kinds(exc.diagnoses)) == ("wrong_dtype", ["wrong_dtype"])
+        text = str(exc)
+        assert text.startswith(
+            f"Your dW returns numbers of type {got.dtype} (layer 1); return float64."
+        )
+        assert "compute in float64 and do not convert to a smaller type" in text
+        assert "is wrong" not in text and "relative error" not in text
+    exc = failure(checks.numeric_gradient_check, lambda t: t**2, 3.0, np.float32(6.0), "d")
+    assert exc.problem == "wrong_dtype"
+
+
+def test_integers_are_named_when_the_right_values_have_a_fraction():
+    exc = failure(checks.check_array, "da", 0, 0.8)
+    assert (exc.problem, kinds(exc.diagnoses)) == ("wrong_dtype", ["wrong_dtype"])
+    assert str(exc).startswith("Your da returns numbers of type int; return float64.")
+    assert "value: expected 0.8, got 0" in str(exc)
+    assert "an integer has no digits after the point" in str(exc)
+    exc = failure(checks.check_array, "db", np.array([[1], [0]]), np.array([[1.0], [0.25]]))
+    assert exc.problem == "wrong_dtype" and "type int64" in str(exc)
+    # integers that are wrong for another reason, where the right values are whole numbers
+    exc = failure(checks.check_array, "da", np.array([-3, 2]), np.array([3.0, -2.0]))
+    assert (exc.problem, kinds(exc.diagnoses)) == ("wrong_values", ["sign"])
+    exc = failure(checks.numeric_gradient_check, lambda t: 1 / t, 2.0, 0, "da")
+    assert exc.problem == "wrong_dtype" and "numeric -0.25, got 0" in str(exc)
+
+
+def test_check_dtype_asks_for_float64_in_the_same_words():
+    checks.check_dtype("relu_prime(z)", np.ones(3))
+    exc = failure(
+        checks.check_dtype,
+        "relu_prime(z)",
+        np.ones(3, dtype=int),
+        context="z of shape (3,)",
+        like=", like z",
+        integers="use (z > 0).astype(float)",
+    )
+    assert (exc.problem, kinds(exc.diagnoses)) == ("wrong_dtype", ["wrong_dtype"])
+    assert str(exc) == (
+        "Your relu_prime(z) returns numbers of type int64 (z of shape (3,)); return float64, like "
+        "z.\n  Likely bug: use (z > 0).astype(float)"
+    )
+    exc = failure(checks.check_dtype, "f", np.ones(3, dtype=np.float32))
+    assert "compute in float64 and do not convert to a smaller type" in str(exc)
+
+
+# -- mistakes that only the whole answer tells apart ----------------------------------------------
+
+
+def test_whole_mistakes_of_a_tuple_are_the_only_explanation():
+    # max(1e-9, 0) with upstream 2: the right answer is (2, 0); a near-tie read as a tie gives
+    # (1, 1), whose da is also what forgetting the upstream gradient gives (local 1)
+    near_tie = checks.Diagnosis("near_tie", "a near-tie is not a tie")
+    per_result = [{"you forgot the upstream gradient": 1.0}, {}]
+    args = ("max_backward", (1.0, 1.0), (2.0, 0.0), ("da", "db"))
+    exc = failure(checks.check_tuple, *args, mistakes=per_result)
+    assert kinds(exc.diagnoses) == ["known_mistake"]  # one result alone: misread
+    exc = failure(
+        checks.check_tuple, *args, mistakes=per_result, whole_mistakes={near_tie: (1.0, 1.0)}
+    )
+    assert exc.diagnoses == (near_tie,) and "forgot" not in str(exc)
+    # an answer that is not the whole mistake: the per-result mistakes as before
+    exc = failure(
+        checks.check_tuple,
+        "max_backward",
+        (1.0, 0.0),
+        (2.0, 0.0),
+        ("da", "db"),
+        mistakes=per_result,
+        whole_mistakes={near_tie: (1.0, 1.0)},
+    )
+    assert kinds(exc.diagnoses) == ["known_mistake"]
+
+
+def test_whole_mistakes_of_a_dict_of_gradients():
+    order = checks.Diagnosis("visit_order", "the nodes were visited in the wrong order")
+    expected = {"f": 1.0, "s": -4.0, "x": 12.0}
+    wrong = {"f": 1.0, "s": -4.0, "x": -4.0}  # x equals one branch: also an overwrite, alone
+    branches = {"x": {"from 'q'": 16.0, "from 's'": -4.0}}
+    exc = failure(checks.check_gradients, wrong, expected, branches=branches)
+    assert kinds(exc.diagnoses) == ["overwritten_at_branch"]
+    exc = failure(
+        checks.check_gradients,
+        wrong,
+        expected,
+        branches=branches,
+        whole_mistakes={order: {"x": -4.0}},
+    )
+    assert exc.diagnoses == (order,) and "+=" not in str(exc)
 
 
 def test_check_gradients_lists_every_wrong_name_and_explains_the_first_ones():
@@ -505,7 +630,10 @@ def test_diagnoses_runs_the_detectors_in_order_and_diagnose_gives_their_words():
     assert kinds(found) == ["factor_m_large", "factor_2_large"]
     assert checks.diagnose(got, right, m=2) == [d.message for d in found]
     extra = {checks.Diagnosis("doubled", "you doubled it"): got}
-    assert kinds(checks.diagnoses(got, right, mistakes=extra)) == ["doubled", "factor_2_large"]
+    # a known mistake that fits is the whole explanation: no general reading beside it
+    assert kinds(checks.diagnoses(got, right, mistakes=extra)) == ["doubled"]
+    other = {checks.Diagnosis("tripled", "you tripled it"): 3 * got}
+    assert kinds(checks.diagnoses(got, right, mistakes=other)) == ["factor_2_large"]
     # a shape that differs: only the shape detectors, and wrong_shape when none fits
     assert kinds(checks.diagnoses(np.array([3.0, 7.0]), COL)) == ["reshape"]
     assert kinds(checks.diagnoses(PER_EXAMPLE, COL)) == ["not_summed_over_batch"]
