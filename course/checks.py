@@ -399,8 +399,8 @@ def not_summed_over_batch(
         "not_summed_over_batch",
         "the bias gradient was not summed over the batch: it has one column per "
         f"example, shape {got.shape}, where {expected.shape} is expected. A bias is "
-        "shared by all examples, so add their contributions: "
-        f"db = dZ.sum(axis=1, keepdims=True).{how}",
+        "shared by all the examples, so its gradient adds up their contributions into one "
+        f"column.{how}",
     )
 
 
@@ -582,9 +582,9 @@ def one_example_bias(
         if _candidate(got, expected, cols[:, j : j + 1], rtol, atol):
             return Diagnosis(
                 "one_example_bias",
-                f"your bias gradient equals the contribution of example {j} alone: the "
-                "bias gradient is the sum over all examples of the batch "
-                "(dZ.sum(axis=1, keepdims=True)), not one column.",
+                f"your bias gradient equals the contribution of example {j} alone: a bias "
+                "is shared by all the examples of the batch, so its gradient collects the "
+                "contribution of every one of them, not of one column.",
             )
     return None
 
@@ -1044,7 +1044,10 @@ def check_gradients(
     if not wrong:
         return
     names = ", ".join(repr(key) for key, _, _ in wrong)
-    lines = [f"{len(wrong)} of {len(expected)} gradients are wrong{where}: {names}."]
+    # numbers of the wrong type are the type's fault, not one gradient's passed on to the next
+    types = all(part.problem == "wrong_dtype" for _, _, part in wrong)
+    what = "hold numbers of the wrong type" if types else "are wrong"
+    lines = [f"{len(wrong)} of {len(expected)} gradients {what}{where}: {names}."]
     summary = next((part.diagnoses[0] for _, _, part in wrong if part.diagnoses), None)
     if summary is not None:
         lines.append(f"Likely bug: {summary.message}")
@@ -1055,8 +1058,13 @@ def check_gradients(
     if len(wrong) > len(shown):
         lines.append("")
         lines.append(
-            f"({len(wrong) - len(shown)} more are wrong. A wrong gradient makes every "
-            "gradient computed from it wrong too, so fix the first one first.)"
+            f"({len(wrong) - len(shown)} more {what}"
+            + (
+                " too.)"
+                if types
+                else ". A wrong gradient makes every gradient computed from it wrong too, so "
+                "fix the first one first.)"
+            )
         )
     parts = [part for _, _, part in wrong]
     raise CheckFailure(
