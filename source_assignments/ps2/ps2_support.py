@@ -231,21 +231,17 @@ def call(func: Func, z: np.ndarray, part: str) -> Any:
 
 
 def _check_float64(name: str, got: Any, context: str) -> None:
+    """float64 even where the values are whole numbers (a step function), in the words of every
+    problem set's checks (:func:`course.checks.check_dtype`)."""
     __tracebackhide__ = True
-    dtype = np.asarray(got).dtype
-    if dtype != np.float64:
-        how = (
-            "compute in float64 and do not convert to a smaller type"
-            if dtype.kind == "f"
-            else "for example (z > 0).astype(float) or np.where(z > 0, 1.0, 0.0) instead of "
-            "integers"
-        )
-        raise checks.CheckFailure(
-            f"Your {name} returns numbers of type {dtype} ({context}); return float64, like z: "
-            f"{how}.",
-            name=name,
-            problem="wrong_dtype",
-        )
+    checks.check_dtype(
+        name,
+        got,
+        context=context,
+        like=", like z",
+        integers="return floats, for example (z > 0).astype(float) or np.where(z > 0, 1.0, 0.0) "
+        "instead of integers.",
+    )
 
 
 # -- the usual mistakes ---------------------------------------------------------------------------
