@@ -411,12 +411,137 @@ def random_example(seed: int, n_inputs: int = 3, n_ops: int = 12) -> GraphCase:
     return GraphCase(f"random graph (seed {seed})", program)
 
 
-def check_backward(backward: Callable, case: GraphCase, part: str = "part (b)") -> None:
-    """Run a student's ``backward`` on ``case`` and check it against both references."""
+# -- what the usual wrong sweeps give -------------------------------------------------------------
+#
+# Some mistakes of the sweep are told apart only by the whole answer: visiting the nodes in the
+# wrong order leaves a node with one contribution of a branch, as overwriting does, though the
+# student adds. Each function below is such a sweep, run on the node list the student received;
+# when the student's answer is what one gives, its explanation is the only one given.
+
+VISIT_ORDER = (
+    "the nodes were visited in the wrong order ({how}): a node passed its gradient on to its "
+    "parents before all of its own contributions had arrived, so the ones that came later never "
+    "reached its parents. You add the contributions, as you should: the order is the problem, "
+    "not the adding. Look at the order in which your loop visits the nodes: a node's gradient "
+    "is complete only once every node that uses it has been visited."
+)
+
+
+def _edges(node: dict) -> list[tuple[str, float]]:
+    return list(zip(node["parents"], node["local"]))
+
+
+def _start(nodes: list[dict]) -> dict[str, float]:
+    grads = {n["name"]: 0.0 for n in nodes}
+    grads[nodes[-1]["name"]] = 1.0
+    return grads
+
+
+def _sweep_in_creation_order(nodes: list[dict]) -> dict[str, float]:
+    """Algorithm 4 with the loop the wrong way round: from the first node created to the last."""
+    grads = _start(nodes)
+    for node in nodes:
+        for parent, local in _edges(node):
+            grads[parent] += local * grads[node["name"]]
+    return grads
+
+
+def _sweep_breadth_first(nodes: list[dict]) -> dict[str, float]:
+    """From the output, each node passed on the first time it is reached (a queue)."""
+    by_name = {n["name"]: n for n in nodes}
+    grads = _start(nodes)
+    queue = [nodes[-1]["name"]]
+    seen = set(queue)
+    while queue:
+        name = queue.pop(0)
+        for parent, local in _edges(by_name[name]):
+            grads[parent] += local * grads[name]
+            if parent not in seen:
+                seen.add(parent)
+                queue.append(parent)
+    return grads
+
+
+def _sweep_passing_on_every_time(nodes: list[dict], limit: int = 100_000) -> dict | None:
+    """From the output, recursively: a node passes its whole gradient so far on each time it is
+    reached (None when the graph has too many paths to follow)."""
+    by_name = {n["name"]: n for n in nodes}
+    grads = _start(nodes)
+    visits = [0]
+
+    def visit(name: str) -> bool:
+        visits[0] += 1
+        if visits[0] > limit:
+            return False
+        for parent, local in _edges(by_name[name]):
+            grads[parent] += local * grads[name]
+            if not visit(parent):
+                return False
+        return True
+
+    return grads if visit(nodes[-1]["name"]) else None
+
+
+def _sweep_one_edge_per_parent(nodes: list[dict]) -> dict[str, float]:
+    """The right order, but a parent that appears twice in a node counted once."""
+    grads = _start(nodes)
+    for node in reversed(nodes):
+        for parent, local in dict(_edges(node)).items():
+            grads[parent] += local * grads[node["name"]]
+    return grads
+
+
+def sweep_mistakes(nodes: list[dict]) -> dict[checks.Diagnosis, dict[str, float]]:
+    """What the usual wrong sweeps give on ``nodes``, keyed by their explanation."""
+    found = {
+        checks.Diagnosis(
+            "visit_order", VISIT_ORDER.format(how="from the first node created to the last")
+        ): _sweep_in_creation_order(nodes),
+        checks.Diagnosis(
+            "visit_order", VISIT_ORDER.format(how="as your sweep reached them from the output")
+        ): _sweep_breadth_first(nodes),
+        checks.Diagnosis(
+            "repeated_parent",
+            "a node that has the same parent twice (x * x has parents ['x', 'x']) was counted "
+            "once: those are two edges, and each adds its own contribution. Look at how your "
+            "sweep goes over a node's parents (a dict or a set keyed by the parent keeps only "
+            "one of them).",
+        ): _sweep_one_edge_per_parent(nodes),
+    }
+    again = _sweep_passing_on_every_time(nodes)
+    if again is not None:
+        found[
+            checks.Diagnosis(
+                "passed_on_more_than_once",
+                "a node passed its gradient on to its parents more than once (each time it was "
+                "reached), so some contributions were counted several times. Each node must "
+                "pass its gradient on exactly once, when it is complete: look at how your sweep "
+                "decides when to visit a node.",
+            )
+        ] = again
+    return found
+
+
+def check_backward(
+    backward: Callable, case: GraphCase, part: str = "part (b)", hidden: str | None = None
+) -> None:
+    """Run a student's ``backward`` on ``case`` and check it against both references.
+
+    ``hidden``: for a hidden test, what kind of graph it is; the message then names the graph
+    by that description instead of by its title (see :func:`check_gate`).
+    """
     __tracebackhide__ = True
-    got = checks.call_student(backward, case.nodes(), part=part, forbid=FORBID)
-    where = f"graph {case.title!r}"
-    checks.check_gradients(got, case.expected, branches=case.contributions, context=where)
+    nodes = case.nodes()
+    got = checks.call_student(backward, nodes, part=part, forbid=FORBID)
+    where = f"graph {case.title!r}" if hidden is None else f"a hidden graph: {hidden}"
+    wrong_sweeps = sweep_mistakes(case.nodes())
+    checks.check_gradients(
+        got,
+        case.expected,
+        branches=case.contributions,
+        context=where,
+        whole_mistakes=wrong_sweeps,
+    )
     checks.check_gradients(
         got,
         case.numeric,
@@ -424,6 +549,7 @@ def check_backward(backward: Callable, case: GraphCase, part: str = "part (b)") 
         atol=1e-6,
         context=f"{where}, compared with centred finite differences",
         branches=case.contributions,
+        whole_mistakes=wrong_sweeps,
     )
 
 
@@ -441,64 +567,132 @@ def gate_reference(op: str, inputs: Sequence[float], upstream: float) -> tuple[f
     return tuple(local * upstream for local in out.local_grads)
 
 
-def _gate_mistakes(op: str, inputs: Sequence[float], up: float) -> list[dict[str, float]]:
+Diagnosis = checks.Diagnosis
+
+FORGOT_UPSTREAM = Diagnosis(
+    "forgot_upstream",
+    "you forgot to multiply by the upstream gradient: the gradient that flows into an input is "
+    "(local gradient) x (upstream gradient).",
+)
+TIE = (
+    "at a tie (a == b) the course's convention splits the upstream gradient half and half "
+    "between the two inputs (see the rules at the top of the notebook)."
+)
+NOT_A_TIE = "you split the upstream gradient between the two inputs, but a and b are not equal{how}"
+NEAR_TIE = (
+    " (they differ only slightly): this is not a tie, so the larger input gets all of it. Look "
+    "at how you decide that there is a tie: a tolerance (np.isclose, abs(a - b) < eps) turns a "
+    "near-tie into a tie."
+)
+ROUTED = Diagnosis(
+    "max_routed_wrong",
+    "the max gate routes the whole upstream gradient to the larger input and nothing to the "
+    "smaller one; yours is routed the wrong way.",
+)
+SWITCHED = Diagnosis(
+    "multiply_not_switched",
+    "you used each input for its own gradient; the multiply gate switches its inputs (see the "
+    "example above the exercise).",
+)
+RECIPROCAL_VALUE = Diagnosis(
+    "reciprocal_value",
+    "the local gradient of the reciprocal gate has the wrong sign and power: your da is the "
+    "gate's output 1/a times the upstream gradient, its value where its derivative belongs. "
+    "Differentiate 1/a.",
+)
+RECIPROCAL_SIGN = Diagnosis(
+    "reciprocal_sign",
+    "the local gradient of the reciprocal gate has the wrong sign: differentiate 1/a again, and "
+    "check where its minus sign went.",
+)
+RECIPROCAL_POWER = Diagnosis(
+    "reciprocal_power",
+    "the local gradient of the reciprocal gate has the wrong power of a: differentiate "
+    "1/a = a^(-1) with the power rule.",
+)
+
+
+def _tie(what: str) -> Diagnosis:
+    return Diagnosis("max_tie", f"{TIE} {what}")
+
+
+def _gate_mistakes(
+    op: str, inputs: Sequence[float], up: float
+) -> tuple[list[dict[Diagnosis, float]], dict[Diagnosis, tuple[float, ...]]]:
+    """Known wrong answers of a gate: per result (``da``, ``db``), and of the whole answer."""
     local = gate_reference(op, inputs, 1.0)
-    mistakes: list[dict[str, float]] = [{} for _ in inputs]
-    if up != 1.0:
-        for k, g in enumerate(local):
-            mistakes[k][
-                "you forgot to multiply by the upstream gradient: the gradient that "
-                "flows into an input is (local gradient) x (upstream gradient)."
-            ] = g
-    if op == "*":
-        a, b = inputs
-        text = (
-            "the multiply gate switches its inputs: da = b * upstream and db = a * upstream; "
-            "you used each input for its own gradient."
-        )
-        mistakes[0][text] = a * up
-        mistakes[1][text] = b * up
+    mistakes: list[dict[Diagnosis, float]] = [{} for _ in inputs]
+    whole: dict[Diagnosis, tuple[float, ...]] = {}
     if op == "max":
         a, b = inputs
         if a == b:
-            text = (
-                "at a tie (a == b) the course's convention splits the upstream gradient half "
-                "and half: each input gets upstream / 2."
-            )
+            whole[_tie("You gave all of it to a, the first input.")] = (up, 0.0)
+            whole[_tie("You gave all of it to b, the second input.")] = (0.0, up)
+            whole[_tie("You gave it to neither.")] = (0.0, 0.0)
+            whole[_tie("You gave all of it to both.")] = (up, up)
             for k in range(2):
-                mistakes[k][text + " You gave this input all of it."] = up
-                mistakes[k][text + " You gave this input nothing."] = 0.0
+                mistakes[k][_tie("You gave this input all of it.")] = up
+                mistakes[k][_tie("You gave this input nothing.")] = 0.0
         else:
-            text = (
-                "the max gate routes the whole upstream gradient to the larger input and "
-                "nothing to the smaller one; yours is routed the wrong way."
-            )
-            mistakes[0][text] = local[1] * up
-            mistakes[1][text] = local[0] * up
+            if abs(a - b) <= 1e-3 * max(1.0, abs(a), abs(b)):
+                split = Diagnosis("max_near_tie", NOT_A_TIE.format(how=NEAR_TIE))
+            else:
+                split = Diagnosis(
+                    "max_split",
+                    NOT_A_TIE.format(
+                        how=": only a tie is split; otherwise the larger input gets all of it."
+                    ),
+                )
+            whole[split] = (up / 2, up / 2)
+            whole[ROUTED] = (local[1] * up, local[0] * up)
+            mistakes[0][ROUTED] = local[1] * up
+            mistakes[1][ROUTED] = local[0] * up
+    if up != 1.0:
+        whole[FORGOT_UPSTREAM] = tuple(local)
+        for k, g in enumerate(local):
+            mistakes[k].setdefault(FORGOT_UPSTREAM, g)
+    if op == "*":
+        a, b = inputs
+        whole[SWITCHED] = (a * up, b * up)
+        mistakes[0][SWITCHED] = a * up
+        mistakes[1][SWITCHED] = b * up
     if op == "1/x":
         (a,) = inputs
-        mistakes[0][
-            "1/a is the derivative of ln a; the derivative of 1/a is -1/a^2 (times upstream)."
-        ] = up / a
-    return mistakes
+        mistakes[0][RECIPROCAL_VALUE] = up / a
+        mistakes[0][RECIPROCAL_SIGN] = up / (a * a)
+        mistakes[0][RECIPROCAL_POWER] = -up / a
+    return mistakes, whole
 
 
 def check_gate(
-    func: Callable, op: str, inputs: Sequence[float], upstream: float, part: str = "part (a)"
+    func: Callable,
+    op: str,
+    inputs: Sequence[float],
+    upstream: float,
+    part: str = "part (a)",
+    hidden: str | None = None,
 ) -> None:
-    """Run a student's gate function and compare with ``course.graph`` and finite differences."""
+    """Run a student's gate function and compare with ``course.graph`` and finite differences.
+
+    ``hidden``: for a hidden test, what kind of case it is ("a near-tie of the two inputs"). A
+    failure message shows the inputs of a visible case (``max_backward(3, 1, 2)``); for a hidden
+    case it names the kind of case instead, never the numbers (see source_assignments/README.md).
+    """
     __tracebackhide__ = True
     got = checks.call_student(func, *inputs, upstream, part=part, forbid=FORBID)
     expected = gate_reference(op, inputs, upstream)
-    args = ", ".join(f"{x:g}" for x in (*inputs, upstream))
-    name = f"{getattr(func, '__name__', 'your function')}({args})"
-    mistakes = _gate_mistakes(op, inputs, upstream)
+    function = getattr(func, "__name__", "your function")
+    if hidden is None:
+        name = f"{function}({', '.join(f'{x:g}' for x in (*inputs, upstream))})"
+    else:
+        name = f"{function} on a hidden case ({hidden})"
+    mistakes, whole = _gate_mistakes(op, inputs, upstream)
     labels = ("da", "db")[: len(inputs)]
     if len(inputs) == 1:
         checks.check_array(f"da from {name}", got, expected[0], mistakes=mistakes[0])
         results = [got]
     else:
-        checks.check_tuple(name, got, expected, labels, mistakes=mistakes)
+        checks.check_tuple(name, got, expected, labels, mistakes=mistakes, whole_mistakes=whole)
         results = list(got)
     if op == "max" and 0 < abs(inputs[0] - inputs[1]) < 1e-3:
         return  # finite differences would step over the kink: the reference above decides
@@ -554,8 +748,14 @@ def direct_indirect_reference(u1: float) -> tuple[float, float, float]:
     return direct, indirect, case.expected["u1"]
 
 
-def check_direct_indirect(func: Callable, u1: float, part: str = "part (c)") -> None:
-    """Run a student's ``direct_indirect`` at ``u1`` and compare with the references."""
+def check_direct_indirect(
+    func: Callable, u1: float, part: str = "part (c)", hidden: str | None = None
+) -> None:
+    """Run a student's ``direct_indirect`` at ``u1`` and compare with the references.
+
+    ``hidden``: for a hidden test, what kind of point ``u1`` is; the message then names it by
+    that description instead of by its value (see :func:`check_gate`).
+    """
     __tracebackhide__ = True
     got = checks.call_student(func, u1, part=part, forbid=FORBID)
     direct, indirect, total = direct_indirect_reference(u1)
@@ -563,8 +763,9 @@ def check_direct_indirect(func: Callable, u1: float, part: str = "part (c)") -> 
     mistakes = [
         {},
         {
-            "the indirect effect is du3/du2 * du2/du1 = e^(u1+u2) * 2 u1; you used the value "
-            "u2 = u1^2 where its derivative du2/du1 = 2 u1 belongs.": math.exp(s) * u1 * u1,
+            "in the indirect effect you used the value of u2 = u1^2 where its local gradient "
+            "du2/du1 belongs (a node's value for its derivative): differentiate u2 with respect "
+            "to u1.": math.exp(s) * u1 * u1,
         },
         {
             "your total keeps only the direct effect: u1 also reaches u3 through u2, so add "
@@ -573,7 +774,8 @@ def check_direct_indirect(func: Callable, u1: float, part: str = "part (c)") -> 
             "add the direct effect (the contributions of the two paths are added).": indirect,
         },
     ]
-    name = f"{getattr(func, '__name__', 'your function')}({u1:g})"
+    function = getattr(func, "__name__", "your function")
+    name = f"{function}({u1:g})" if hidden is None else f"{function} at a hidden u1 ({hidden})"
     checks.check_tuple(
         name, got, (direct, indirect, total), ("direct", "indirect", "total"), mistakes=mistakes
     )
