@@ -58,6 +58,12 @@ def _shape(a: Array) -> str:
     return "x".join(str(n) for n in np.shape(a)) or "scalar"
 
 
+def _case(what: str, hidden: str | None) -> str:
+    """``what`` (the sizes of a case) and, for a hidden case, its kind: a failure message
+    shows the input values of a visible case only (see source_assignments/README.md)."""
+    return what if hidden is None else f"{what}; hidden case: {hidden}"
+
+
 def _results(name: str, got: object, labels: tuple[str, ...]) -> tuple[Any, ...]:
     """``got`` as a tuple of ``len(labels)`` results, or a message that says what came back."""
     __tracebackhide__ = True
@@ -149,18 +155,27 @@ def affine_reference(A_prev: Array, W: Array, b: Array, dZ: Array) -> dict[str, 
 
 
 def check_affine_forward(
-    func: Callable, A_prev: Array, W: Array, b: Array, part: str = "part (a)"
+    func: Callable,
+    A_prev: Array,
+    W: Array,
+    b: Array,
+    part: str = "part (a)",
+    hidden: str | None = None,
 ) -> None:
-    """Run a student's ``affine_forward`` and check ``Z`` and the cache ``(A_prev, W, b)``."""
+    """Run a student's ``affine_forward`` and check ``Z`` and the cache ``(A_prev, W, b)``.
+
+    ``hidden``: for a hidden test, what kind of case it is (every check of this module takes
+    it); the message then names the case by its sizes and that description.
+    """
     __tracebackhide__ = True
     A_prev, W, b = (np.array(a, dtype=np.float64) for a in (A_prev, W, b))
-    name = f"affine_forward (A_prev {_shape(A_prev)}, W {_shape(W)}, b {_shape(b)})"
+    sizes = f"A_prev {_shape(A_prev)}, W {_shape(W)}, b {_shape(b)}"
+    name = f"affine_forward ({_case(sizes, hidden)})"
     got = checks.call_student(func, A_prev.copy(), W.copy(), b.copy(), part=part, forbid=FORBID)
     Z, cache = _results(name, got, ("Z", "cache"))
     expected = affine_reference(A_prev, W, b, np.zeros((W.shape[0], A_prev.shape[1])))["Z"]
     mistakes = {
-        "you forgot to add the bias b: Z = W @ A_prev + b (b is broadcast to every column).": W
-        @ A_prev
+        "you forgot to add the bias b (it is added to every column of the product).": W @ A_prev
     }
     checks.check_array(f"Z from {name}", Z, expected, mistakes=mistakes)
     if not isinstance(cache, (tuple, list)) or len(cache) != 3:
@@ -182,13 +197,20 @@ def check_affine_forward(
 
 
 def check_affine_backward(
-    func: Callable, A_prev: Array, W: Array, b: Array, dZ: Array, part: str = "part (a)"
+    func: Callable,
+    A_prev: Array,
+    W: Array,
+    b: Array,
+    dZ: Array,
+    part: str = "part (a)",
+    hidden: str | None = None,
 ) -> None:
     """Run a student's ``affine_backward(dZ, (A_prev, W, b))``; compare with both references."""
     __tracebackhide__ = True
     A_prev, W, b, dZ = (np.array(a, dtype=np.float64) for a in (A_prev, W, b, dZ))
     m = A_prev.shape[1]
-    name = f"affine_backward (dZ {_shape(dZ)}, A_prev {_shape(A_prev)}, W {_shape(W)})"
+    sizes = f"dZ {_shape(dZ)}, A_prev {_shape(A_prev)}, W {_shape(W)}"
+    name = f"affine_backward ({_case(sizes, hidden)})"
     cache = (A_prev.copy(), W.copy(), b.copy())
     got = checks.call_student(func, dZ.copy(), cache, part=part, forbid=FORBID)
     labels = ("dA_prev", "dW", "db")
@@ -197,14 +219,14 @@ def check_affine_backward(
     mistakes: list[dict[str, Any]] = [{}, {}, {}]
     if W.shape[0] == W.shape[1]:
         mistakes[0][
-            "you multiplied by W where its transpose belongs: dA_prev = W.T @ dZ (each input "
-            "collects the gradients of the units it feeds, column by column of W)."
+            "you multiplied by W where its transpose belongs: each input of the layer collects "
+            "the gradients of the units it feeds, and their weights are a column of W, not a row."
         ] = W @ dZ
     if m > 1:
         for j in range(m):
             mistakes[2][
                 f"your db equals the column of example {j} alone: a bias is shared by all the "
-                "examples, so db = dZ.sum(axis=1, keepdims=True)."
+                "examples, so its gradient collects the contributions of every column of dZ."
             ] = dZ[:, j : j + 1]
     expected = (ref["dA_prev"], ref["dW"], ref["db"])
     _check_each(name, results, expected, labels, mistakes, m=m)
@@ -263,10 +285,9 @@ def softmax_ce_reference(Z: Array, y: Array) -> tuple[float, Array]:
 NO_LOG_SUM_EXP = checks.Diagnosis(
     "no_log_sum_exp",
     "exp of a large number overflows (e^710 is already inf) and the log of a probability that "
-    "rounded to 0 is -inf. softmax does not change when a constant is subtracted from a column, "
-    "so subtract the column maximum before exp, and compute log softmax(Z) as Z - max - "
-    "log(sum(exp(Z - max))) (the log-sum-exp trick) instead of taking the log of the "
-    "probabilities.",
+    "rounded to 0 is -inf. Use the two facts of part (b): softmax does not change when the same "
+    "number is subtracted from a whole column, and log softmax can be computed without taking "
+    "the log of a probability (the log-sum-exp trick).",
 )
 
 
@@ -289,7 +310,12 @@ def _run_numerically(func: Callable, *args: Any, part: str, name: str) -> Any:
 
 
 def check_softmax_ce(
-    func: Callable, Z: Array, y: Array, part: str = "part (b)", numeric: bool = True
+    func: Callable,
+    Z: Array,
+    y: Array,
+    part: str = "part (b)",
+    numeric: bool = True,
+    hidden: str | None = None,
 ) -> None:
     """Run a student's ``softmax_cross_entropy(Z, y)`` and check ``J`` and ``dZ``.
 
@@ -303,7 +329,8 @@ def check_softmax_ce(
     y = np.array(y, dtype=np.int64)
     K, m = Z.shape
     biggest = float(np.max(np.abs(Z)))
-    name = f"softmax_cross_entropy (Z {_shape(Z)}, largest |z| = {biggest:.3g})"
+    size = f"Z {_shape(Z)}" + (f", largest |z| = {biggest:.3g}" if hidden is None else "")
+    name = f"softmax_cross_entropy ({_case(size, hidden)})"
     got = _run_numerically(func, Z.copy(), y.copy(), part=part, name=name)
     J, dZ = _results(name, got, ("J", "dZ"))
     J = _number(J)
@@ -314,13 +341,13 @@ def check_softmax_ce(
         lse_rows = np.log(np.exp(Z - Z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))
         J_rows = float(np.mean(np.sum(T * (lse_rows + Z.max(axis=1, keepdims=True) - Z), axis=0)))
     rows = (
-        "you took the softmax along the wrong axis (over the examples of the batch, axis=1): "
-        "each column is one example, so normalise every column over its K classes (axis=0)."
+        "you took the softmax along the wrong axis: over the examples of the batch instead of "
+        "over the K classes of each example (each column is one example)."
     )
     mistakes_J = {rows: J_rows} if np.isfinite(J_rows) else {}
     mistakes_dZ = {
-        "you forgot to subtract the one-hot targets: dZ = (softmax(Z) - T) / m, where T[y[i], i] "
-        "= 1.": softmax(Z) / m,
+        "you forgot to subtract the one-hot targets: your dZ holds the probabilities alone "
+        "(divided by m).": softmax(Z) / m,
         "you subtracted the label itself instead of its one-hot column: T has a 1 in row y[i] "
         "of column i and 0 elsewhere.": (softmax(Z) - y[None, :]) / m,
     }
@@ -367,12 +394,14 @@ def sq_norm_reference(x: Array, W: Array) -> tuple[float, Array, Array]:
     return f.data, dW, dx
 
 
-def check_sq_norm(func: Callable, x: Array, W: Array, part: str = "part (c)") -> None:
+def check_sq_norm(
+    func: Callable, x: Array, W: Array, part: str = "part (c)", hidden: str | None = None
+) -> None:
     """Run a student's ``sq_norm_grads(x, W)`` and check ``(f, dW, dx)`` against both references."""
     __tracebackhide__ = True
     x = np.array(x, dtype=np.float64)
     W = np.array(W, dtype=np.float64)
-    name = f"sq_norm_grads (x {_shape(x)}, W {_shape(W)})"
+    name = f"sq_norm_grads ({_case(f'x {_shape(x)}, W {_shape(W)}', hidden)})"
     got = checks.call_student(func, x.copy(), W.copy(), part=part, forbid=FORBID)
     labels = ("f", "dW", "dx")
     f, dW, dx = _results(name, got, labels)
@@ -381,16 +410,16 @@ def check_sq_norm(func: Callable, x: Array, W: Array, part: str = "part (c)") ->
     m = W @ x
     mistakes: list[dict[str, Any]] = [
         {
-            "f is the squared norm ||W x||^2 = sum of m_i^2; you returned the norm itself "
-            "(without the square).": float(np.linalg.norm(m))
+            "f is the squared norm ||W x||^2; you returned the norm itself (without the "
+            "square).": float(np.linalg.norm(m))
         },
         {},
         {},
     ]
     if W.shape[0] == W.shape[1]:
         mistakes[2][
-            "you multiplied by W where its transpose belongs: df/dx = 2 W^T m, because "
-            "x_j reaches every m_k through W[k, j] (a column of W)."
+            "you multiplied by W where its transpose belongs: x_j reaches every m_k through "
+            "W[k, j], so its gradient collects along a column of W, not a row."
         ] = 2 * W @ m
     _check_each(name, (f, dW, dx), expected, labels, mistakes)
     checks.numeric_gradient_check(
@@ -527,58 +556,63 @@ def _network_mistakes(
 
     if l2 > 0:
         mistakes_J[
-            "your J leaves out the weight decay: J = mean cross-entropy + l2 (||W1||^2 + ||W2||^2)."
+            "your J leaves out the weight decay: the cost of part (d) has two terms, the mean "
+            "cross-entropy and the penalty."
         ] = data
         mistakes_J[
-            "L2 weight decay applied to the biases: the penalty is l2 (||W1||^2 + ||W2||^2), on "
-            "the weights only, never on b1 or b2."
+            "L2 weight decay applied to the biases: the penalty is on the weights only, never on "
+            "b1 or b2."
         ] = data + penalty + bias_penalty
         mistakes_J[
             f"you summed the cross-entropy over the batch instead of taking the mean (the batch "
-            f"has m = {m} examples): J = (1/m) sum of the losses + the penalty."
+            f"has m = {m} examples); the penalty is added once, not per example."
         ] = m * data + penalty
         add(
-            f"you did not divide by m = {m}: the cost is the mean over the batch, so dZ2 = "
-            "(softmax(Z2) - T) / m (the weight-decay term 2 l2 W is not divided by m).",
+            f"you did not divide by m = {m}: the cost is the mean over the batch, so the "
+            "gradient of its cross-entropy part carries a 1/m (the weight-decay part does not).",
             network_variant(X, y, params, l2, mean=False),
         )
         add(
-            "L2 weight decay applied to the biases: the penalty is on the weights only, so db "
-            "has no 2 l2 b term.",
+            "L2 weight decay applied to the biases: the penalty is on the weights only, so the "
+            "biases' gradients have no weight-decay term.",
             network_variant(X, y, params, l2, decay_bias=True),
             ("b2", "b1"),
         )
         add(
-            "the weight-decay gradient is off by 2: d(l2 ||W||^2)/dW = 2 l2 W, not l2 W.",
+            "the weight-decay part of your dW is off by 2: differentiate l2 ||W||^2, a sum of "
+            "squares, entry by entry.",
             network_variant(X, y, params, l2, decay=1.0),
             ("W2", "W1"),
         )
         add(
-            "your gradient leaves out the weight decay: add 2 l2 W to each dW.",
+            "your gradient leaves out the weight decay: the penalty depends on W1 and W2, so it "
+            "adds a term to each of their gradients.",
             network_variant(X, y, params, l2, decay=0.0),
             ("W2", "W1"),
         )
         add(
-            "the weight-decay term has the wrong sign: the gradient of + l2 ||W||^2 is + 2 l2 W.",
+            "the weight-decay part of your dW has the wrong sign: the penalty is added to the "
+            "cost, and it grows with every |W[i, j]|.",
             network_variant(X, y, params, l2, decay=-2.0),
             ("W2", "W1"),
         )
     add(
-        "you used the ReLU itself, relu(Z1), where its derivative belongs: dZ1 = (W2.T @ dZ2) * "
-        "relu'(Z1), with relu'(z) = 1 where z > 0 and 0 elsewhere.",
+        "you used the ReLU itself, relu(Z1), where its derivative belongs: backprop through the "
+        "ReLU multiplies by its slope relu'(Z1), not by its value.",
         network_variant(X, y, params, l2, mask="value"),
         ("W1", "b1"),
     )
     add(
-        "you left out the ReLU's derivative: dZ1 = (W2.T @ dZ2) * relu'(Z1) (zero where Z1 <= 0).",
+        "you left out the ReLU's derivative: the gradient that reaches Z1 passes through the "
+        "ReLU's slope, which is 0 for the units that are off.",
         network_variant(X, y, params, l2, mask="none"),
         ("W1", "b1"),
     )
     if np.any(Z1 == 0):
         add(
             "at the kink Z1 = 0 exactly, you used relu'(0) = 1; this course's convention is "
-            "relu'(0) = 0 (as course.activations.relu_prime and PyTorch): use (Z1 > 0), not "
-            "(Z1 >= 0).",
+            "relu'(0) = 0 (as PyTorch's). Look at how your mask treats the entries where Z1 is "
+            "exactly 0.",
             network_variant(X, y, params, l2, mask="step_ge"),
             ("W1", "b1"),
         )
@@ -592,6 +626,7 @@ def check_two_layer(
     params: Mapping[str, Array],
     l2: float,
     part: str = "part (d)",
+    hidden: str | None = None,
 ) -> None:
     """Run a student's ``two_layer_loss_and_grads`` and compare with ``course.mlp`` and finite
     differences (only for the parameters whose finite differences do not cross a ReLU kink)."""
@@ -602,7 +637,11 @@ def check_two_layer(
     m = X.shape[1]
     n1, n0 = params["W1"].shape
     K = params["W2"].shape[0]
-    where = f"network {n0}-{n1}-{K}, batch m = {m}, l2 = {l2:g}"
+    if hidden is None:
+        where = f"network {n0}-{n1}-{K}, batch m = {m}, l2 = {l2:g}"
+    else:
+        decay = "with" if l2 else "without"
+        where = _case(f"network {n0}-{n1}-{K}, batch m = {m}, {decay} weight decay", hidden)
     name = f"two_layer_loss_and_grads ({where})"
     copies = {k: v.copy() for k, v in params.items()}
     got = checks.call_student(func, X.copy(), y.copy(), copies, l2, part=part, forbid=FORBID)
