@@ -192,7 +192,11 @@ def _filled(cell: Any) -> bool:
 # -- running a student's function -----------------------------------------------------------------
 
 
-def _describe(z: np.ndarray) -> str:
+def _describe(z: np.ndarray, hidden: str | None = None) -> str:
+    """How a message names the input: its values when few (a visible test), its shape and the
+    kind of case for a hidden test (see source_assignments/README.md)."""
+    if hidden is not None:
+        return f"z of shape {z.shape}; hidden case: {hidden}"
     if z.ndim == 0:
         return f"z = np.array({z.item():g}), a 0-d array"
     if z.size <= 6 and z.ndim == 1:
@@ -362,11 +366,16 @@ def check_pair(
     *,
     context: str | None = None,
     fd: bool = True,
+    hidden: str | None = None,
 ) -> None:
-    """Check ``f(z)`` and ``fprime(z)`` against course.activations and finite differences."""
+    """Check ``f(z)`` and ``fprime(z)`` against course.activations and finite differences.
+
+    ``hidden``: for a hidden test, what kind of case it is; the message then names ``z`` by its
+    shape and that description instead of by its values.
+    """
     __tracebackhide__ = True
     z = np.array(z, dtype=np.float64)
-    where = _describe(z) + (f", {context}" if context else "")
+    where = _describe(z, hidden) + (f", {context}" if context else "")
     ref_f, ref_d = reference(name)
     got_f = call(f, z, part)
     checks.check_array(
@@ -467,6 +476,7 @@ def check_stable(
     *,
     label: str | None = None,
     context: str | None = None,
+    hidden: str | None = None,
 ) -> None:
     """``func(z)`` runs without an overflow warning, is finite and matches the reference.
 
@@ -477,13 +487,13 @@ def check_stable(
     __tracebackhide__ = True
     z = np.array(z, dtype=np.float64)
     label = label or name
-    where = _describe(z) + (f", {context}" if context else "")
+    where = _describe(z, hidden) + (f", {context}" if context else "")
     try:
         with _strict():
             got = call(func, z, part)
     except (RuntimeWarning, FloatingPointError) as exc:
         bad = _first_warning(func, z)
-        at = f" at z = {bad:g}" if bad is not None else ""
+        at = f" at z = {bad:g}" if bad is not None and hidden is None else ""
         raise checks.CheckFailure(
             f'Your {label}(z) is not stable for large inputs: numpy warned "{exc}"{at} '
             f"({where}). The tests turn such warnings into errors, because an overflow on the "
