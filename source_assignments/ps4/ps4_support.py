@@ -248,22 +248,44 @@ def _call_batches(func: Callable, m: int, batch_size: int, rng: Any, part: str) 
     return _as_batches(got, name)
 
 
-def check_batches(
-    func: Callable, m: int, batch_size: int, seed: int = 0, part: str = "part (a)"
-) -> None:
-    """One epoch from ``func(m, batch_size, rng)``: coverage and sizes."""
-    __tracebackhide__ = True
+def _batches_name(func: Callable, m: int, batch_size: int, hidden: str | None) -> str:
+    """``batches(10, 3, rng)``: the sizes are the kind of case, shown for a hidden one too,
+    with its description (see source_assignments/README.md)."""
     name = f"{getattr(func, '__name__', 'your function')}({m}, {batch_size}, rng)"
+    return name if hidden is None else f"{name} on a hidden case ({hidden})"
+
+
+def check_batches(
+    func: Callable,
+    m: int,
+    batch_size: int,
+    seed: int = 0,
+    part: str = "part (a)",
+    hidden: str | None = None,
+) -> None:
+    """One epoch from ``func(m, batch_size, rng)``: coverage and sizes.
+
+    ``hidden``: for a hidden test, what kind of case it is (every check of this module takes
+    it); a message then names the case by its sizes and that description, never by an input
+    value or a seed.
+    """
+    __tracebackhide__ = True
+    name = _batches_name(func, m, batch_size, hidden)
     got = _call_batches(func, m, batch_size, np.random.default_rng(seed), part)
     _check_epoch(got, m, batch_size, name)
 
 
 def check_shuffling(
-    func: Callable, m: int, batch_size: int, seed: int = 0, part: str = "part (a)"
+    func: Callable,
+    m: int,
+    batch_size: int,
+    seed: int = 0,
+    part: str = "part (a)",
+    hidden: str | None = None,
 ) -> None:
     """The order is random, drawn from ``rng``: reproducible per seed, new in every epoch."""
     __tracebackhide__ = True
-    name = f"{getattr(func, '__name__', 'your function')}({m}, {batch_size}, rng)"
+    name = _batches_name(func, m, batch_size, hidden)
     rng = np.random.default_rng(seed)
     first = _call_batches(func, m, batch_size, rng, part)
     _check_epoch(first, m, batch_size, name)
@@ -341,18 +363,24 @@ def random_batch_cases(seed: int, count: int = 12) -> list[tuple[int, int]]:
 # =================================================================================================
 
 
-def check_sigmoid(func: Callable, z: Any, part: str = "part (b)") -> None:
+def check_sigmoid(
+    func: Callable, z: Any, part: str = "part (b)", hidden: str | None = None
+) -> None:
     """``func(z)`` against ``course.activations.sigmoid``, with numpy's overflow an error."""
     __tracebackhide__ = True
     from course.activations import sigmoid as reference_sigmoid
 
     z = np.array(z, dtype=np.float64)
+    if hidden is None:
+        where = f"z between {z.min():g} and {z.max():g}"
+    else:
+        where = f"z of shape {z.shape}; hidden case: {hidden}"
     try:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             got = checks.call_student(func, z.copy(), part=part, forbid=FORBID)
     except FloatingPointError as exc:
         raise checks.CheckFailure(
-            f"Your sigmoid is not numerically stable for z between {z.min():g} and {z.max():g}: "
+            f"Your sigmoid is not numerically stable ({where}): "
             f'numpy reported "{exc}". np.exp(-z) overflows for z below -709 (and np.exp(z) '
             "above 709). Compute it from e = np.exp(-np.abs(z)), which is at most 1: "
             "sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0. Note that "
@@ -366,7 +394,7 @@ def check_sigmoid(func: Callable, z: Any, part: str = "part (b)") -> None:
         reference_sigmoid(z),
         rtol=1e-7,
         atol=1e-12,
-        context=f"z between {z.min():g} and {z.max():g}",
+        context=where,
         mistakes={
             "you computed 1 / (1 + e^z), which is sigma(-z) = 1 - sigma(z): the "
             "exponent is -z.": reference_sigmoid(-z)
@@ -499,6 +527,7 @@ def check_mlp_gradients(
     numeric: bool = True,
     stable: bool = False,
     part: str = "part (b)",
+    hidden: str | None = None,
 ) -> None:
     """Run ``func(X, Y, params)`` and compare with ``course.mlp.MLP`` and finite differences.
 
@@ -512,13 +541,14 @@ def check_mlp_gradients(
     keep = (X.copy(), Y.copy(), _copy(params))
     m = X.shape[1]
     shapes = f"n0, n1, n2 = {X.shape[0]}, {params['W1'].shape[0]}, {params['W2'].shape[0]}"
-    where = f"batch of m = {m}, {shapes}"
+    where = f"batch of m = {m}, {shapes}" + (f"; hidden case: {hidden}" if hidden else "")
     if stable:
         z_max = max(
             float(np.abs(params["W1"] @ X + params["b1"]).max()),
             float(np.abs(params["W2"] @ _sigmoid(params["W1"] @ X + params["b1"])).max()),
         )
-        where += f", pre-activations up to |z| = {z_max:.0f}"
+        if hidden is None:
+            where += f", pre-activations up to |z| = {z_max:.0f}"
         try:
             with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
                 got = checks.call_student(func, X, Y, params, part=part, forbid=FORBID)
@@ -675,6 +705,7 @@ def check_momentum(
     steps: int = 5,
     shapes: dict[str, tuple[int, ...]] | None = None,
     part: str = "part (c)",
+    hidden: str | None = None,
 ) -> None:
     """Several steps of ``func(params, grads, state, lr, beta)`` against course.optim.Momentum."""
     __tracebackhide__ = True
@@ -685,7 +716,9 @@ def check_momentum(
     state = momentum_state(params)
     name = "momentum_step"
     for t, grads in enumerate(case["grads"][:steps], start=1):
-        where = f"step {t}, lr = {lr:g}, beta = {beta:g}"
+        where = f"step {t}, " + (
+            f"lr = {lr:g}, beta = {beta:g}" if hidden is None else f"hidden case: {hidden}"
+        )
         before, v_before, grads_keep = _copy(params), _copy(state["v"]), _copy(grads)
         ref_params = _copy(before)
         opt = Momentum(lr, beta)
@@ -813,6 +846,7 @@ def check_adam(
     warm: bool = False,
     shapes: dict[str, tuple[int, ...]] | None = None,
     part: str = "part (c)",
+    hidden: str | None = None,
 ) -> None:
     """Several steps of ``func(params, grads, state, lr, beta1, beta2, eps, t)`` from ``t0``.
 
@@ -832,7 +866,11 @@ def check_adam(
             state["v"][k] = rng.uniform(0.05, 1.0, size=params[k].shape)
     name = "adam_step"
     for t, grads in enumerate(case["grads"][:steps], start=t0):
-        where = f"step t = {t}, lr = {lr:g}, beta1 = {beta1:g}, beta2 = {beta2:g}, eps = {eps:g}"
+        where = f"step t = {t}, " + (
+            f"lr = {lr:g}, beta1 = {beta1:g}, beta2 = {beta2:g}, eps = {eps:g}"
+            if hidden is None
+            else f"hidden case: {hidden}"
+        )
         before, grads_keep = _copy(params), _copy(grads)
         m_before, v_before = _copy(state["m"]), _copy(state["v"])
         ref_params = _copy(before)
@@ -991,6 +1029,7 @@ def check_training(
     train_seed: int = 0,
     threshold: float = THRESHOLD,
     part: str = "part (d)",
+    hidden: str | None = None,
 ) -> None:
     """Train on a moons split and require ``threshold`` accuracy on its held-out points.
 
@@ -1005,7 +1044,10 @@ def check_training(
     params = _check_trained_params(got, X_tr.shape[0])
     train_acc = accuracy(params, X_tr, Y_tr)
     test_acc = accuracy(params, X_te, Y_te)
-    where = f"moons data seed {data_seed}, train(X, Y, seed={train_seed})"
+    if hidden is None:
+        where = f"moons data seed {data_seed}, train(X, Y, seed={train_seed})"
+    else:
+        where = f"hidden case: {hidden}"
     if test_acc < threshold:
         if train_acc < threshold:
             hint = checks.Diagnosis(
