@@ -34,10 +34,10 @@ SOURCES = ROOT / "source_assignments"
 
 @pytest.fixture(scope="module")
 def support(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
-    """``ps1_support`` and ``ps3_support``, imported from copies (no ``__pycache__`` in the
-    repository), as the notebooks import them."""
+    """The support modules, imported from copies (no ``__pycache__`` in the repository), as the
+    notebooks import them."""
     modules = {}
-    for assignment in ("ps1", "ps3"):
+    for assignment in ("ps1", "ps2", "ps3", "ps4"):
         folder = tmp_path_factory.mktemp(assignment)
         shutil.copy(SOURCES / assignment / f"{assignment}_support.py", folder)
         name = f"{assignment}_support"
@@ -711,13 +711,40 @@ def _calls(source: str) -> list[ast.Call]:
     ]
 
 
-@pytest.mark.parametrize("assignment", ["ps1", "ps3"])
+def test_the_other_problem_sets_hide_the_inputs_of_hidden_cases_too(support) -> None:
+    ps2, ps4 = support["ps2"], support["ps4"]
+    z = np.array([-2.0, 0.5, 3.0])
+    wrong = student("def sigmoid(z):\n    return 1 / (1 + np.exp(z))\n")
+    right = student("def sigmoid_prime(z):\n    s = 1 / (1 + np.exp(-z))\n    return s * (1 - s)\n")
+    with pytest.raises(checks.CheckFailure) as info:
+        ps2.check_pair("sigmoid", wrong, right, z, "part (a)")
+    assert "z = [-2, 0.5, 3]" in str(info.value)  # visible: the values
+    with pytest.raises(checks.CheckFailure) as info:
+        ps2.check_pair("sigmoid", wrong, right, z, "part (a)", hidden="random z")
+    assert "z of shape (3,); hidden case: random z" in str(info.value)
+    assert "z = [" not in str(info.value)
+
+    no_beta = student(
+        "def momentum_step(params, grads, state, lr, beta):\n"
+        "    for k in params:\n"
+        "        params[k] -= lr * grads[k]\n"
+    )
+    with pytest.raises(checks.CheckFailure) as info:
+        ps4.check_momentum(no_beta, seed=504, lr=0.05, beta=0.8, hidden="random")
+    assert "step 1, hidden case: random" in str(info.value)
+    assert "0.05" not in str(info.value) and "0.8" not in str(info.value)
+    with pytest.raises(checks.CheckFailure) as info:
+        ps4.check_momentum(no_beta, seed=504, lr=0.05, beta=0.8)
+    assert "lr = 0.05, beta = 0.8" in str(info.value)
+
+
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4"])
 def test_every_hidden_check_names_its_kind_and_no_visible_one_does(assignment: str) -> None:
     nb = json.loads((SOURCES / assignment / f"{assignment}.ipynb").read_text())
     hidden_calls = visible_calls = 0
     for cell in nb["cells"]:
         source = "".join(cell["source"])
-        if not cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+        if cell["cell_type"] != "code" or not cell["metadata"].get("nbgrader", {}).get("grade"):
             continue
         visible, _, rest = source.partition("### BEGIN HIDDEN TESTS")
         hidden = rest.partition("### END HIDDEN TESTS")[0]
