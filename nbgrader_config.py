@@ -47,6 +47,11 @@ c.LimitOutput.max_traceback = 100
 # tests: a student who may resubmit should not learn the hidden cases from the first feedback.
 # The hidden lines go from the tracebacks first (a failure quotes the lines around it), then
 # from the cells (nbgrader's own ClearHiddenTests, the step that makes the student version).
+# The messages keep to the same rule: a failure message shows the inputs of a visible case only.
+# Every check called in a hidden region gets hidden="<the kind of case>", and its message names
+# that kind and the sizes (shapes, batch size), never an input value or a seed that recreates
+# it; the values expected and returned still show. See source_assignments/README.md ("Hidden
+# tests"); tests/test_diagnoses.py checks the calls of every problem set and the messages.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.feedback.HideHiddenTracebackLines",
