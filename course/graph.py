@@ -13,6 +13,12 @@ down to the first, and for every edge add ``local gradient * upstream gradient``
 A node created later can only depend on nodes created earlier, so the creation index *is* the
 partial order of the lecture; the sweep needs no recursion, and a chain of a million nodes works.
 
+Sweeping again gives a right answer, by PyTorch's rules (:meth:`Value.backward`): the leaves
+(nodes without parents: weights, inputs) accumulate over sweeps, while every intermediate node
+starts each sweep from 0 and the swept node from 1. So ``loss.backward()`` twice leaves twice
+the gradient on the weights and the right one everywhere else; :func:`zero_grad` resets the
+leaves between steps of training.
+
 The class is API-compatible with micrograd's ``Value`` (``Value(x)``, ``.data``, ``.grad``,
 ``+ - * / **`` with numbers on either side, unary minus, ``.relu()``, ``.backward()``).
 Constants never become nodes: ``x * 3`` is a one-input gate ``*3`` with local gradient 3,
@@ -200,11 +206,23 @@ class Value:
     def backward(self) -> None:
         """Reverse-mode sweep from this node (``du_n/du_n = 1``) to every node it depends on.
 
-        Gradients are *added* into ``.grad`` (as in micrograd), so call :func:`zero_grad`
-        before sweeping the same graph again.
+        What the sweep leaves in ``.grad`` follows PyTorch, so a second sweep is right too:
+
+        * a **leaf** (a node without parents: a weight, an input) *accumulates*: each sweep adds
+          d(this node)/d(leaf) to its ``.grad``. Two sweeps of the same graph leave twice the
+          gradient; sweeps from two roots that share leaves leave the sum of their gradients
+          (as for a loss summed over examples). Call :func:`zero_grad` to reset the leaves
+          between steps of training;
+        * every **intermediate** node (one with parents) starts each sweep from 0, so after the
+          sweep its ``.grad`` is d(this node)/d(intermediate) of this sweep alone (PyTorch keeps
+          no gradient there unless asked with ``retain_grad``; the drawings need this one);
+        * this node starts from 1 (``du_n/du_n = 1``); a leaf swept by itself adds 1.
         """
-        self.grad = 1.0
-        for node in topological_order(self):
+        if self._prev:
+            self.grad = 1.0
+        else:
+            self.grad += 1.0
+        for node in _search(self, reset_intermediates=True):
             g = node.grad
             for parent, local in zip(node._prev, node._local):
                 parent.grad += local * g
@@ -273,6 +291,12 @@ def topological_order(root: Value) -> list[Value]:
     This is the order of Algorithm 4's loop ``for j = n-1 down to 1``: a node always comes
     before each of its parents. The graph is explored with an explicit stack, not recursion.
     """
+    return _search(root, reset_intermediates=False)
+
+
+def _search(root: Value, reset_intermediates: bool) -> list[Value]:
+    """:func:`topological_order`; with ``reset_intermediates`` it also sets ``.grad = 0`` on
+    every node below ``root`` that has parents, on the way (``backward`` needs no extra pass)."""
     seen = {root}
     stack = [root]
     found = [root]
@@ -282,6 +306,8 @@ def topological_order(root: Value) -> list[Value]:
                 seen.add(parent)
                 stack.append(parent)
                 found.append(parent)
+                if reset_intermediates and parent._prev:
+                    parent.grad = 0.0
     found.sort(key=_index, reverse=True)
     return found
 
@@ -297,7 +323,11 @@ def edges(root: Value) -> Iterator[tuple[Value, Value, int]]:
 
 
 def zero_grad(root: Value | Iterable[Value]) -> None:
-    """Set ``.grad = 0`` on every node of the graph(s) below ``root``."""
+    """Set ``.grad = 0`` on every node of the graph(s) below ``root``.
+
+    Its use is to reset the leaves (the weights) between steps of training: leaves accumulate
+    over sweeps, while :meth:`Value.backward` restarts every intermediate node from 0 itself.
+    """
     roots = [root] if isinstance(root, Value) else list(root)
     for r in roots:
         for node in topological_order(r):
@@ -338,8 +368,8 @@ def backward_steps(root: Value) -> list[BackwardStep]:
     """Replay Algorithm 4 one edge at a time without touching any ``.grad``.
 
     Returns the steps in the order the sweep takes them. The gradient each node ends with is
-    the ``total`` of the last step into it (and ``1`` for ``root``); it equals what
-    :meth:`Value.backward` stores on a freshly built graph.
+    the ``total`` of the last step into it (and ``1`` for ``root``): what :meth:`Value.backward`
+    leaves on every intermediate node, and on each leaf when its ``.grad`` was 0 before.
     """
     grads: dict[Value, float] = {root: 1.0}
     steps: list[BackwardStep] = []

@@ -357,10 +357,109 @@ def test_zero_grad_and_repeated_backward():
     f = x * x
     f.backward()
     f.backward()
-    assert x.grad == 6.0  # gradients accumulate, as in micrograd
+    assert x.grad == 6.0  # a leaf accumulates: twice df/dx = 2x = 3
     zero_grad(f)
+    assert (x.grad, f.grad) == (0.0, 0.0)
     f.backward()
     assert x.grad == 3.0
+
+
+# -- sweeping more than once: leaves accumulate, intermediate nodes restart from 0 ----------------
+
+
+def test_second_sweep_of_the_worked_example():
+    # c = b^2 + b with b = a^2: dc/db = 2b + 1, dc/da = (2b + 1) * 2a.
+    # At a = 1.5: b = 2.25, dc/db = 5.5, dc/da = 5.5 * 3 = 16.5.
+    a = Value(1.5)
+    b = a * a
+    c = b * b + b
+    c.backward()
+    assert (a.grad, b.grad, c.grad) == (16.5, 5.5, 1.0)
+    c.backward()
+    # the leaf a holds the sum of the two sweeps; b and c hold this sweep's gradient
+    assert (a.grad, b.grad, c.grad) == (33.0, 5.5, 1.0)
+    c.backward()
+    assert (a.grad, b.grad, c.grad) == (49.5, 5.5, 1.0)
+    (num,) = numeric_partials(lambda x: (x * x) ** 2 + x * x, [1.5])
+    assert a.grad == pytest.approx(3 * num, rel=1e-8)
+
+
+def test_a_sweep_overwrites_what_an_intermediate_node_held():
+    a = Value(1.5)
+    b = a * a
+    c = b * b + b
+    b.grad = 100.0  # e.g. left over from a drawing, or set by hand
+    c.backward()
+    assert (a.grad, b.grad) == (16.5, 5.5)
+
+
+def _branchy(x, y, dp=0.0, dq=0.0):
+    """r = q p + tanh(y) q with p = x y, q = p + x: x, y and p are used several times.
+
+    ``dp`` and ``dq`` shift the intermediate values, for finite differences with respect to them.
+    """
+    tanh = math.tanh if isinstance(y, float) else (lambda v: v.tanh())
+    p = x * y + dp
+    q = p + x + dq
+    return p, q, q * p + tanh(y) * q
+
+
+def test_repeated_sweeps_of_a_graph_with_branches():
+    xs = [0.7, -1.3]
+    x, y = Value(xs[0]), Value(xs[1])
+    p, q, r = _branchy(x, y)
+    dx, dy = numeric_partials(lambda a, b: _branchy(a, b)[2], xs)
+    (dp,) = numeric_partials(lambda h: _branchy(*xs, dp=h)[2], [0.0])
+    (dq,) = numeric_partials(lambda h: _branchy(*xs, dq=h)[2], [0.0])
+    for k in (1, 2, 3):
+        r.backward()
+        assert rel_err([x.grad, y.grad], [k * dx, k * dy]) < 1e-8, k
+        assert rel_err([p.grad, q.grad], [dp, dq]) < 1e-8, k
+        assert r.grad == 1.0
+
+
+def test_two_roots_sharing_leaves_add_up_at_the_leaves():
+    # r1 = m * x and r2 = exp(m) + y share the leaves x, y and the intermediate node m = x y
+    def r1(a, b, dm=0.0):
+        return (a * b + dm) * a
+
+    def r2(a, b, dm=0.0):
+        return math.exp(a * b + dm) + b
+
+    xs = [0.4, 1.2]
+    x, y = Value(xs[0]), Value(xs[1])
+    m = x * y
+    root1 = m * x
+    root2 = m.exp() + y
+    root1.backward()
+    root2.backward()
+    g1, g2 = numeric_partials(r1, xs), numeric_partials(r2, xs)
+    assert rel_err([x.grad, y.grad], [g1[0] + g2[0], g1[1] + g2[1]]) < 1e-8
+    # m is intermediate: it holds d(root2)/dm, from the last sweep only
+    (dm2,) = numeric_partials(lambda h: r2(*xs, dm=h), [0.0])
+    assert m.grad == pytest.approx(dm2, rel=1e-8)
+    # zero_grad resets the leaves: one sweep of root1 then gives d(root1) alone
+    zero_grad([root1, root2])
+    root1.backward()
+    assert rel_err([x.grad, y.grad], g1) < 1e-8
+
+
+def test_sweeping_an_intermediate_node_then_the_output():
+    # b = a^2 swept on its own (db/da = 2a = 3), then c = b^2 + b (dc/da = 16.5): a gets both
+    a = Value(1.5)
+    b = a * a
+    c = b * b + b
+    b.backward()
+    assert (a.grad, b.grad) == (3.0, 1.0)
+    c.backward()
+    assert (a.grad, b.grad, c.grad) == (19.5, 5.5, 1.0)
+
+
+def test_a_leaf_swept_by_itself_accumulates_one():
+    x = Value(2.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
 
 
 def test_million_node_chain_needs_no_recursion():
