@@ -339,7 +339,8 @@ class BackwardStep:
     """One edge of the backward sweep: ``contribution = local * upstream`` flows to ``parent``.
 
     ``total`` is the parent's accumulated gradient right after this contribution was added, so a
-    branch shows its gradients adding up step by step.
+    branch shows its gradients adding up step by step. ``node_name`` and ``parent_name`` are how
+    :meth:`describe` names the two ends (see :func:`backward_steps`).
     """
 
     node: Value
@@ -349,19 +350,23 @@ class BackwardStep:
     upstream: float
     contribution: float
     total: float
+    node_name: str
+    parent_name: str
 
     def describe(self) -> str:
         """A one-line account of the step, for printing or a widget label."""
         return (
-            f"{_name(self.parent)} <- {_name(self.node)}: local {self.local:.4g} x upstream "
+            f"{self.parent_name} <- {self.node_name}: local {self.local:.4g} x upstream "
             f"{self.upstream:.4g} = {self.contribution:.4g} (total {self.total:.4g})"
         )
 
 
-def _name(v: Value) -> str:
-    if v.label:
-        return v.label
-    return f"[{v.op}]" if v._op else f"u{v._index}"
+def _names(order: list[Value]) -> dict[Value, str]:
+    """Each node of ``order`` (a :func:`topological_order`) by its label, else its gate as
+    ``[op]``, else ``u<k>``: ``k`` is its place among the graph's nodes in creation order,
+    ``u1`` first (the ``u_1, ..., u_n`` of the lecture, numbered as :mod:`course.viz` does)."""
+    n = len(order)
+    return {v: v.label or (f"[{v.op}]" if v._op else f"u{n - i}") for i, v in enumerate(order)}
 
 
 def backward_steps(root: Value) -> list[BackwardStep]:
@@ -370,14 +375,22 @@ def backward_steps(root: Value) -> list[BackwardStep]:
     Returns the steps in the order the sweep takes them. The gradient each node ends with is
     the ``total`` of the last step into it (and ``1`` for ``root``): what :meth:`Value.backward`
     leaves on every intermediate node, and on each leaf when its ``.grad`` was 0 before.
+    The names in :meth:`BackwardStep.describe` depend only on the graph below ``root``, so the
+    same graph built twice is described by the same text.
     """
+    order = topological_order(root)
+    names = _names(order)
     grads: dict[Value, float] = {root: 1.0}
     steps: list[BackwardStep] = []
-    for node in topological_order(root):
+    for node in order:
         g = grads.get(node, 0.0)
         for k, (parent, local) in enumerate(zip(node._prev, node._local)):
             contribution = local * g
             total = grads.get(parent, 0.0) + contribution
             grads[parent] = total
-            steps.append(BackwardStep(node, parent, k, local, g, contribution, total))
+            steps.append(
+                BackwardStep(
+                    node, parent, k, local, g, contribution, total, names[node], names[parent]
+                )
+            )
     return steps

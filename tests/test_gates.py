@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import matplotlib
 
@@ -14,7 +15,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import same_color  # noqa: E402
 
 from course import gates, viz  # noqa: E402
-from course.graph import backward_steps, edges, topological_order  # noqa: E402
+from course.graph import Value, backward_steps, edges, topological_order  # noqa: E402
 from course.viz.graphs import _fmt  # noqa: E402
 from course.widgets import interactive_figure  # noqa: E402
 
@@ -240,6 +241,28 @@ def test_backward_step_figure_text_is_the_step_description(name):
     fig, text = gates.backward_step_figure(root, len(steps))
     assert text.startswith("done") and f"all {len(steps)} steps" in text
     assert sum(1 for _ in edges(root)) == len(steps)
+
+
+def test_step_text_names_unlabelled_leaves_as_the_drawing_does():
+    # unlabelled leaves: the text and the drawing both say u1, u2 (creation order in the graph),
+    # however many nodes were created before, so the same graph gives the same text twice
+    def build():
+        a, b = Value(0.5), Value(-2.0)
+        return (a * b).tanh() + a
+
+    texts = []
+    for _ in range(2):
+        root = build()
+        for k in range(len(backward_steps(root))):
+            fig, text = gates.backward_step_figure(root, k)
+            leaves = {t.get_text() for t in fig.axes[0].texts if t.get_gid() == "leaf"}
+            assert leaves == {"u1", "u2"}
+            assert set(re.findall(r"\bu\d+\b", text)) <= leaves
+            texts.append(text)
+            plt.close(fig)
+    n = len(texts) // 2
+    assert texts[:n] == texts[n:]
+    assert "u2 <- [*]: local 0.5" in texts[n - 1]  # d(a*b)/db = a = 0.5
 
 
 def test_backward_step_figure_bad_step():

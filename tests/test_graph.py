@@ -462,6 +462,43 @@ def test_a_leaf_swept_by_itself_accumulates_one():
     assert x.grad == 2.0
 
 
+# -- the step-by-step record names nodes by the graph alone ---------------------------------------
+
+
+def _unlabelled_graph():
+    a, b = Value(2.0), Value(-3.0)
+    return a * b + a
+
+
+def test_step_descriptions_do_not_depend_on_earlier_graphs():
+    first = [s.describe() for s in backward_steps(_unlabelled_graph())]
+    _ = [Value(float(i)) * 2 for i in range(17)]  # other nodes created in between
+    second = [s.describe() for s in backward_steps(_unlabelled_graph())]
+    assert first == second
+    # a, b are u1, u2 (their places in creation order); the two gates are named by their op
+    assert first == [
+        "[*] <- [+]: local 1 x upstream 1 = 1 (total 1)",
+        "u1 <- [+]: local 1 x upstream 1 = 1 (total 1)",
+        "u1 <- [*]: local -3 x upstream 1 = -3 (total -2)",
+        "u2 <- [*]: local 2 x upstream 1 = 2 (total 2)",
+    ]
+
+
+def test_step_names_count_within_the_graph_described():
+    # x is created first; the graph below g does not contain it, so y is u1 there
+    x = Value(1.0)
+    y, z = Value(2.0), Value(3.0)
+    g = y * z
+    names = {(s.parent_name, s.node_name) for s in backward_steps(g)}
+    assert names == {("u1", "[*]"), ("u2", "[*]")}
+    h = x + g
+    names = {s.parent_name for s in backward_steps(h)}
+    assert names == {"u1", "[*]", "u2", "u3"}
+    assert {s.parent_name for s in backward_steps(h) if s.parent is y} == {"u2"}
+    labelled = Value(4.0, label="w") * y
+    assert {s.parent_name for s in backward_steps(labelled)} == {"w", "u1"}
+
+
 def test_million_node_chain_needs_no_recursion():
     # 500,000 gates "*c" then "+d" alternate: d v / d x = c^500000 exactly, 1,000,001 nodes
     x = Value(1.0)
