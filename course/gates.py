@@ -54,9 +54,6 @@ GATES: dict[str, str] = {
     "branch": "f = a * b + a",
 }
 
-#: Gates with one input: ``b`` is ignored.
-_UNARY = ("sigmoid", "tanh", "exp", "reciprocal")
-
 #: The three worked examples of the lectures, with the formula each computes.
 EXAMPLES: dict[str, str] = {
     "x*y + z": "f = x*y + z at x = 2, y = 3, z = -2",
