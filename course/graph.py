@@ -223,9 +223,18 @@ class Value:
         else:
             self.grad += 1.0
         for node in _search(self, reset_intermediates=True):
+            # node.grad is complete: every node computed from it came earlier in the sweep.
+            # Each edge parent -> node adds local gradient x upstream gradient to the parent.
             g = node.grad
-            for parent, local in zip(node._prev, node._local):
-                parent.grad += local * g
+            parents, local = node._prev, node._local
+            if len(parents) == 1:
+                parents[0].grad += local[0] * g
+            elif len(parents) == 2:
+                parents[0].grad += local[0] * g
+                parents[1].grad += local[1] * g
+            else:  # a leaf (no edge), or a node built by hand with more parents
+                for parent, d in zip(parents, local):
+                    parent.grad += d * g
 
     # -- conveniences ----
 

@@ -352,6 +352,18 @@ def test_backward_steps_show_accumulation_at_a_branch():
     assert totals == [1.0, 3.0] or totals == [2.0, 3.0]
 
 
+def test_a_node_built_by_hand_with_three_parents():
+    # s = a + 2b + 3c as one node with its own local gradients; f = s * a
+    # df/da = s + a * 1 = 14 + 1, df/db = a * 2 = 2, df/dc = a * 3 = 3 at (1, 2, 3)
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    s = Value(14.0, (a, b, c), "a+2b+3c", (1.0, 2.0, 3.0))
+    f = s * a
+    f.backward()
+    assert (a.grad, b.grad, c.grad, s.grad) == (15.0, 2.0, 3.0, 1.0)
+    f.backward()
+    assert (a.grad, b.grad, c.grad, s.grad) == (30.0, 4.0, 6.0, 1.0)
+
+
 def test_zero_grad_and_repeated_backward():
     x = Value(1.5)
     f = x * x
