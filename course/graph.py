@@ -17,7 +17,8 @@ Sweeping again gives a right answer, by PyTorch's rules (:meth:`Value.backward`)
 (nodes without parents: weights, inputs) accumulate over sweeps, while every intermediate node
 starts each sweep from 0 and the swept node from 1. So ``loss.backward()`` twice leaves twice
 the gradient on the weights and the right one everywhere else; :func:`zero_grad` resets the
-leaves between steps of training.
+leaves between steps of training. (micrograd adds into every node, intermediate ones included,
+so there a second sweep without zeroing every node gives wrong gradients.)
 
 The class is API-compatible with micrograd's ``Value`` (``Value(x)``, ``.data``, ``.grad``,
 ``+ - * / **`` with numbers on either side, unary minus, ``.relu()``, ``.backward()``).
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 Number = int | float
-_creation = count()
+_creation = count()  # creation index of every node: the order of the backward sweep
 
 
 class Value:
