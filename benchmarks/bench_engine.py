@@ -3,6 +3,13 @@
 Both engines run *the same Python code*: every workload below is written once, against a
 ``Value`` class passed in as an argument, using only the operations the two share
 (``+ - * **``, ``relu``, numbers on either side). What differs is only the engine.
+
+Both are timed from the same state of Python's garbage collector, since its work is most of what
+separates them (micrograd's nodes hold closures, cells and sets, ours two tuples): nothing made by
+either engine is alive when a run starts, the objects that were alive before the benchmark
+(numpy, torch, ... whatever was imported) are frozen out of the collector's sight, so the figures
+do not depend on them, and the engines take turns, so a busy moment of the machine hits both.
+Each workload is timed with the collector on (as a user runs it) and off (the engines' own work).
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ import random
 import sys
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from course.graph import Value as CourseValue
 
@@ -97,13 +105,28 @@ def count_nodes(root) -> int:
     return len(seen)
 
 
-def best_time(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
+def best_times(fns: list[Callable[[], object]], repeat: int, collector: bool) -> list[float]:
+    """Best of ``repeat`` runs of each function, the functions taking turns.
+
+    Before each run the garbage of the previous runs is collected; what a run returns is kept
+    until its clock has stopped, so neither engine pays for freeing its graph inside the
+    measurement (ours is freed by reference counting, micrograd's, full of cycles, by the
+    collector). ``collector=False`` switches the garbage collector off during the runs.
+    """
+    best = [float("inf")] * len(fns)
     for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
+        for i, fn in enumerate(fns):
+            gc.collect()
+            if not collector:
+                gc.disable()
+            try:
+                start = time.perf_counter()
+                result = fn()
+                elapsed = time.perf_counter() - start
+            finally:
+                gc.enable()
+            del result
+            best[i] = min(best[i], elapsed)
     return best
 
 
@@ -152,14 +175,35 @@ def million_chain(V: type) -> str:
         return "RecursionError"
 
 
-def main(repeat: int = 5) -> list[dict]:
-    from micrograd.engine import Value as MicroValue
-
-    # micrograd's recursive topological sort needs a deeper stack for a 10^4 chain
+@contextmanager
+def deep_recursion() -> Iterator[None]:
+    """micrograd's recursive topological sort needs a deeper stack for chains of 10^4 and 10^5."""
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 250_000))
-    rows = []
     try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """What is alive now (numpy, torch, ... whatever was imported) is left out of the garbage
+    collector's scans until the end, so the timings do not depend on what else was imported."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def time_workloads(repeat: int = 7) -> list[dict]:
+    """Both workloads on both engines: checked equal, then timed with the collector on and off."""
+    from micrograd.engine import Value as MicroValue
+
+    rows = []
+    with deep_recursion(), frozen_heap():
         for name, workload in (
             ("chain of 10^4 ops", workload_chain),
             ("MLP(2,[16,16,1]) loss, 100 points", workload_mlp),
@@ -168,41 +212,59 @@ def main(repeat: int = 5) -> list[dict]:
             # check both engines compute the same thing before timing them
             a, b = ours_fn(), theirs_fn()
             assert abs(a.data - b.data) <= 1e-9 * max(1.0, abs(b.data)), (a.data, b.data)
-            nodes = count_nodes(a)
-            t_ours = best_time(ours_fn, repeat)
-            t_theirs = best_time(theirs_fn, repeat)
+            nodes, nodes_theirs = count_nodes(a), count_nodes(b)
+            del a, b  # timed runs start with neither graph alive
+            t_ours, t_theirs = best_times([ours_fn, theirs_fn], repeat, collector=True)
+            c_ours, c_theirs = best_times([ours_fn, theirs_fn], repeat, collector=False)
             rows.append(
                 {
                     "workload": name,
                     "nodes (course)": nodes,
-                    "nodes (micrograd)": count_nodes(b),
+                    "nodes (micrograd)": nodes_theirs,
                     "course s": t_ours,
                     "micrograd s": t_theirs,
                     "speed-up": t_theirs / t_ours,
+                    "course s, gc off": c_ours,
+                    "micrograd s, gc off": c_theirs,
+                    "speed-up, gc off": c_theirs / c_ours,
                     "course nodes/s": nodes / t_ours,
                 }
             )
+    return rows
+
+
+def main(repeat: int = 7) -> list[dict]:
+    from micrograd.engine import Value as MicroValue
+
+    rows = time_workloads(repeat)
+    with deep_recursion():
         mem = {
             "course": peak_bytes_per_node(CourseValue),
             "micrograd": peak_bytes_per_node(MicroValue),
         }
-    finally:
-        sys.setrecursionlimit(limit)
     million = {"course": million_chain(CourseValue), "micrograd": million_chain(MicroValue)}
-    print_report(rows, mem, million)
+    print_report(rows, mem, million, repeat)
     return rows
 
 
-def print_report(rows, mem, million) -> None:
-    print("Scalar engine: course.graph.Value vs micrograd 0.1.0 (forward + backward, best of 5)")
+def print_report(rows, mem, million, repeat) -> None:
     print(
-        f"{'workload':36} {'course':>10} {'micrograd':>10} {'speed-up':>9} {'course nodes/s':>15}"
+        "Scalar engine: course.graph.Value vs micrograd 0.1.0 "
+        f"(forward + backward, best of {repeat}; gc off: the garbage collector switched off)"
     )
+    print(
+        f"{'workload':36} {'course':>10} {'micrograd':>10} {'speed-up':>9} "
+        f"{'course':>10} {'micrograd':>10} {'speed-up':>9}"
+    )
+    print(f"{'':36} {'':>10} {'':>10} {'':>9} {'gc off':>10} {'gc off':>10} {'gc off':>9}")
     for r in rows:
         print(
             f"{r['workload']:36} {r['course s'] * 1e3:8.1f}ms {r['micrograd s'] * 1e3:8.1f}ms "
-            f"{r['speed-up']:8.1f}x {r['course nodes/s']:15,.0f}"
+            f"{r['speed-up']:8.1f}x {r['course s, gc off'] * 1e3:8.1f}ms "
+            f"{r['micrograd s, gc off'] * 1e3:8.1f}ms {r['speed-up, gc off']:8.1f}x"
         )
+    for r in rows:
+        print(f"{r['workload']}: course {r['course nodes/s']:,.0f} nodes/s")
     print(
         f"peak memory per node (chain of 10^5 ops, tracemalloc): course "
         f"{mem['course']:.0f} B, micrograd {mem['micrograd']:.0f} B"
