@@ -36,7 +36,10 @@ import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import count
+from numbers import Real
 from operator import attrgetter
+
+from course import arguments
 
 __all__ = [
     "Value",
@@ -73,10 +76,16 @@ class Value:
         _local: tuple[float, ...] = (),
         label: str = "",
     ) -> None:
-        if isinstance(data, Value):
+        if isinstance(data, bool) or not isinstance(data, Real):
+            fix = (
+                "use the Value itself, or Value(v.data) for a new leaf with the same number"
+                if isinstance(data, Value)
+                else "pass e.g. Value(2.0)"
+            )
+            shown = repr(data) if len(repr(data)) <= 60 else repr(data)[:57] + "..."
             raise TypeError(
-                "Value(data) takes a number, not another Value: use the Value itself, "
-                "or Value(v.data) for a new leaf with the same number"
+                f"Value: data must be a number (int or float), got {shown} of type "
+                f"{type(data).__name__}: {fix}"
             )
         self.data = data
         self.grad = 0.0
@@ -301,7 +310,19 @@ def topological_order(root: Value) -> list[Value]:
     This is the order of Algorithm 4's loop ``for j = n-1 down to 1``: a node always comes
     before each of its parents. The graph is explored with an explicit stack, not recursion.
     """
+    _check_root(root, "topological_order")
     return _search(root, reset_intermediates=False)
+
+
+def _check_root(root: object, fn: str) -> None:
+    arguments.instance(
+        "root",
+        root,
+        Value,
+        what="a Value (the output node of an expression)",
+        fix="build the expression from Values first, e.g. f = Value(2.0) * Value(3.0)",
+        caller=fn,
+    )
 
 
 def _search(root: Value, reset_intermediates: bool) -> list[Value]:
@@ -327,6 +348,7 @@ _index = attrgetter("_index")
 
 def edges(root: Value) -> Iterator[tuple[Value, Value, int]]:
     """Every edge ``(parent, child, k)`` of the graph below ``root``; ``k`` is the argument slot."""
+    _check_root(root, "edges")
     for node in topological_order(root):
         for k, parent in enumerate(node._prev):
             yield parent, node, k
@@ -338,7 +360,11 @@ def zero_grad(root: Value | Iterable[Value]) -> None:
     Its use is to reset the leaves (the weights) between steps of training: leaves accumulate
     over sweeps, while :meth:`Value.backward` restarts every intermediate node from 0 itself.
     """
+    what = "a Value or an iterable of Values"
+    arguments.instance("root", root, (Value, Iterable), what=what, caller="zero_grad")
     roots = [root] if isinstance(root, Value) else list(root)
+    for i, r in enumerate(roots):
+        arguments.instance(f"root[{i}]", r, Value, what="a Value", caller="zero_grad")
     for r in roots:
         for node in topological_order(r):
             node.grad = 0.0
@@ -388,6 +414,7 @@ def backward_steps(root: Value) -> list[BackwardStep]:
     The names in :meth:`BackwardStep.describe` depend only on the graph below ``root``, so the
     same graph built twice is described by the same text.
     """
+    _check_root(root, "backward_steps")
     order = topological_order(root)
     names = _names(order)
     grads: dict[Value, float] = {root: 1.0}

@@ -553,8 +553,18 @@ def test_errors_name_the_problem():
         Value(-1.0).log()
     with pytest.raises(TypeError, match="exponent must be a number"):
         Value(2.0) ** Value(3.0)
-    with pytest.raises(TypeError, match="takes a number"):
+    with pytest.raises(TypeError, match=r"data must be a number.*Value\(v.data\)"):
         Value(Value(1.0))
+    for bad in ("1.5", None, True, [1.0]):
+        with pytest.raises(TypeError, match=r"data must be a number.*e.g. Value\(2.0\)"):
+            Value(bad)
+    for fn in (topological_order, backward_steps, lambda r: list(edges(r))):
+        with pytest.raises(TypeError, match="root must be a Value"):
+            fn(3.0)
+    with pytest.raises(TypeError, match="zero_grad: root must be a Value or an iterable"):
+        zero_grad(3.0)
+    with pytest.raises(TypeError, match=r"zero_grad: root\[1\] must be a Value, got 2"):
+        zero_grad([Value(1.0), 2])
     with pytest.raises(TypeError, match="at least one Value"):
         maximum(1.0, 2.0)
     with pytest.raises(ValueError, match="positive base"):
