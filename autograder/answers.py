@@ -265,16 +265,37 @@ def _fingerprint(x, h=None, depth=0):
     return h.digest() if top else None
 
 
+def _cell_label(filename):
+    """IPython's name of the cell a frame's code came from (``Cell In[3]``), or None."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    name = getattr(getattr(shell, "compile", None), "format_code_name", None)
+    try:
+        label = name(filename) if name is not None else None
+    except Exception:  # noqa: BLE001 (an IPython without the mapping)
+        label = None
+    return f"{label[0]} {label[1]}" if label else None
+
+
+def _frames(tb):
+    """The frames of a traceback as Python prints them, each cell's named as IPython names it
+    (``Cell In[3], line 2, in f``), without the exception's own line (the grader adds it)."""
+    out = []
+    for frame in traceback.extract_tb(tb):
+        text = traceback.format_list([frame])[0]
+        label = _cell_label(frame.filename)
+        if label is not None:
+            text = text.replace(f'File "{frame.filename}"', label, 1).lstrip()
+        out.append(text)
+    return "Traceback (most recent call last):\n" + "".join(out) if out else ""
+
+
 def _raised(exc):
     tb = exc.__traceback__
     innermost = None
     while tb is not None:
         innermost = tb.tb_frame.f_code.co_name
         tb = tb.tb_next
-    lines = traceback.format_exception(
-        type(exc), exc, exc.__traceback__.tb_next if exc.__traceback__ else None
-    )
-    text = "".join(lines)
+    text = _frames(exc.__traceback__.tb_next if exc.__traceback__ else None)
     if len(text) > 6000:
         text = text[:2000] + "\n...\n" + text[-3000:]
     message = str(exc.args[0]) if type(exc) is KeyError and exc.args else str(exc)

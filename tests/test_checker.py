@@ -18,7 +18,9 @@ each of which must fail the test, never pass it.
 from __future__ import annotations
 
 import json
+import sys
 import textwrap
+import types
 from pathlib import Path
 
 import numpy as np
@@ -252,6 +254,27 @@ def test_a_student_exception_is_raised_with_its_type_and_innermost_function(
     assert out["ename"] == "KeyError" and "'b'" in out["evalue"]
     assert "in outer" in traceback_text(out) and "in inner" in traceback_text(out)
     assert_no_grader_files(out)
+
+
+def test_a_students_frames_name_their_cells_as_ipython_does(
+    kernel: FakeKernel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a real kernel a cell's code has a file name of IPython's, which it shows as
+    ``Cell In[n]``; the message is said once, after the frames (the grader adds it)."""
+
+    class Compiler:
+        def format_code_name(self, name: str) -> tuple[str, str] | None:
+            return ("Cell", "In[4]") if name == "<notebook cell>" else None
+
+    shell = types.SimpleNamespace(compile=Compiler())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: shell))
+    out = error(run("outer('b')", kernel.send))
+    text = traceback_text(out)
+    assert "Cell In[4], line" in text and ", in inner" in text
+    assert "<notebook cell>" not in text
+    assert [line for line in text.splitlines() if "KeyError" in line] == [
+        "\x1b[0;31mKeyError\x1b[0m: 'b'"
+    ]
 
 
 def test_an_exception_class_of_the_notebook_is_not_the_graders(kernel: FakeKernel) -> None:
