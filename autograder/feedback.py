@@ -292,7 +292,7 @@ def _waiting_for_a_grader(nbgrader: dict[str, Any]) -> set[str]:
 # -- the page ------------------------------------------------------------------------------------
 
 _FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
-_BARS = re.compile(r"<mo>(&#x0007C;|&#x02016;)</mo>")
+_BARS = re.compile(r'<mo(?: stretchy="false")?>(&#x0007C;|&#x02016;)</mo>')
 _PRIME = re.compile(r"<msup>(<mi>[^<]*</mi>|<mo>[^<]*</mo>)<mi>(&#x0203[234];)</mi></msup>")
 _WORD_OPERATOR = re.compile(r"<mo>([A-Za-z]{2,})</mo>")
 

@@ -302,6 +302,7 @@ def test_render_math() -> None:
     inline = render_math(r"\lvert z\rvert = 10^4")
     assert inline.startswith("<math") and 'display="inline"' in inline
     assert '<mo stretchy="false" lspace="0" rspace="0">&#x0007C;</mo>' in inline
+    assert render_math("|z| = 1").count('<mo stretchy="false" lspace="0" rspace="0">') == 2
     assert 'display="block"' in render_math(r"\frac{\partial J}{\partial z}", display=True)
     assert "<mrow><mi>f</mi><mo>&#x02032;</mo></mrow>" in render_math("f'(z)")
     assert "<mi>softmax</mi>" in render_math(r"\operatorname{softmax}(z)")
