@@ -59,7 +59,8 @@ test: $(STAMP) lint chromium bubblewrap
 	$(ONE_THREAD) $(BIN)/python -m pytest -p no:cacheprovider tests/browser
 
 # the browser tests and screenshots drive Debian's Chromium (Playwright downloads no browser
-# here): installed with apt when missing, or pass CHROMIUM=/path/to/chromium
+# here): installed with apt when missing, or pass CHROMIUM=/path/to/chromium; with a font that
+# has math tables (DejaVu Math TeX Gyre), which draws the feedback page's MathML
 chromium:
 	@test -n "$$CHROMIUM" || command -v chromium >/dev/null 2>&1 || \
 		command -v chromium-browser >/dev/null 2>&1 || { \
@@ -71,7 +72,7 @@ chromium:
 			exit 1; }; \
 		echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
 		$$SUDO apt-get update -q && $$SUDO apt-get install -y -q --no-install-recommends \
-			chromium fonts-dejavu-core; }
+			chromium fonts-dejavu-core fonts-dejavu-extra; }
 
 # grading runs every student's kernel in an OS sandbox made with bubblewrap (and util-linux's
 # setpriv and prlimit): installed with apt when missing. Without it grading falls back to weaker
