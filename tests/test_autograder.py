@@ -191,6 +191,7 @@ def test_the_cli_grades_the_ps1_class_in_parallel(graded) -> None:
         assert float(run.rows[student]["total"]) == want["total"]
         for words in want["feedback_mentions"]:
             assert words in run.feedback[student], (student, words)
+        assert_reads_well(run.feedback[student], student)
     assert "overwritten instead of added at a branch" in run.feedback["bug_overwrite_branch"]
     assert "not course.graph" in run.feedback["bug_uses_package"]
 
@@ -208,6 +209,14 @@ def test_sample_class_scores_and_feedback(graded, assignment: str) -> None:
         assert float(row["total"]) == want["total"], student
         for words in want.get("feedback_mentions", []):
             assert words in run.feedback[student], (student, words)
+        assert_reads_well(run.feedback[student], student)
+
+
+def assert_reads_well(page: str, student: str) -> None:
+    """A feedback page names the parts, and shows neither the grader nor its machine."""
+    assert "Part (a)" in page and "Test cell" not in page, student
+    for grader in ("checks.py", "site-packages", "Traceback (most recent", str(ROOT), BIN):
+        assert str(grader) not in page, (student, grader)
 
 
 def test_the_csv_has_the_columns_and_the_totals(graded) -> None:

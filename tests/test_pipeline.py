@@ -255,6 +255,19 @@ def test_feedback_says_the_package_must_not_do_the_work(course: Course) -> None:
     assert "this part must be computed by your own code, not course.graph" in text
 
 
+def test_feedback_shows_messages_not_the_checking_code(course: Course) -> None:
+    # nbgrader's own autograde runs the tests in the student's kernel: their tracebacks go
+    # through the checking code, which the page leaves out (autograder.feedback)
+    for student in ("overwrite", "blank", "uses_graph"):
+        text = course.feedback(student)
+        for grader in ("checks.py", "ps1_support.py", "most recent call", "skipping hidden"):
+            assert grader not in text, (student, grader)
+        assert "Test cell" not in text
+        assert "Part (b): the backward sweep, Algorithm 4" in text
+    text = course.feedback("overwrite")
+    assert "Tests for backward on the two graphs of the lectures 0 / 4" in text
+
+
 def test_feedback_keeps_hidden_tests_hidden(course: Course) -> None:
     # the hidden cases stay hidden from the feedback; their results still count and show
     source = (ROOT / "source_assignments" / "ps1" / "ps1.ipynb").read_text()
