@@ -264,6 +264,20 @@ def test_a_score_a_grader_has_still_to_give_is_said_so() -> None:
     assert "Your written answer to be graded" in summary
 
 
+def test_names_and_messages_are_text_not_markup() -> None:
+    nb = graded_ps3()
+    cell = next(
+        c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_a_forward"
+    )
+    cell.source = "# Tests for <b>x</b> < y (2 points)\n" + cell.source
+    cell.outputs = [
+        nbformat.v4.new_output("error", ename="<i>Odd</i>", evalue="<img src=x>", traceback=[])
+    ]
+    page = render(nb)
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt; &lt; y" in page
+    assert "<i>Odd</i>" not in page and "<img src=x>" not in page
+
+
 # -- the helpers ----------------------------------------------------------------------------------
 
 
