@@ -52,10 +52,6 @@ c.LimitOutput.max_traceback = 100
 # that kind and the sizes (shapes, batch size), never an input value or a seed that recreates
 # it; the values expected and returned still show. See source_assignments/README.md ("Hidden
 # tests"); tests/test_diagnoses.py checks the calls of every problem set and the messages.
-# ReadableFeedback then names each part for the page's summary, keeps of each error its message
-# and the frames of the student's own cells, and removes this machine's paths; the exporter
-# draws the page: the message of each test first and wrapped, the math as MathML (nothing is
-# loaded from the network). See autograder/feedback.py.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "autograder.feedback.HideHiddenTracebackLines",
@@ -63,6 +59,10 @@ c.GenerateFeedback.preprocessors = [
     "autograder.feedback.ReadableFeedback",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# ReadableFeedback names each part for the page's summary, keeps of each error its message and
+# the frames of the student's own cells, and removes this machine's paths; the exporter draws
+# the page: each test's message first and wrapped, the math as MathML (nothing is loaded from
+# the network). See autograder/feedback.py.
 c.GenerateFeedback.exporter_class = "autograder.feedback.FeedbackExporter"
 
 # -- the exchange (only for nbgrader release_assignment / collect on a shared server) -------------
