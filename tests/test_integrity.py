@@ -337,6 +337,9 @@ def _hidden_test_lines() -> list[str]:
     source = nbformat.read(ROOT / "source_assignments" / "ps1" / "ps1.ipynb", as_version=4)
     released = nbformat.read(SAMPLE / "blank.ipynb", as_version=4)
     visible = {line.strip() for c in released.cells for line in c.source.splitlines()}
+    # a line that a released line also holds (the opening of a call that the hidden tests split
+    # over lines, "support.check_backward(") tells nothing of the hidden tests
+    released_text = "\n".join(c.source for c in released.cells)
     hidden = []
     for c in source.cells:
         inside = False
@@ -345,7 +348,12 @@ def _hidden_test_lines() -> list[str]:
                 inside = True
             elif "END HIDDEN TESTS" in line:
                 inside = False
-            elif inside and len(line.strip()) > 20 and line.strip() not in visible:
+            elif (
+                inside
+                and len(line.strip()) > 20
+                and line.strip() not in visible
+                and line.strip() not in released_text
+            ):
                 hidden.append(line.strip())
     assert len(hidden) > 10
     return hidden
