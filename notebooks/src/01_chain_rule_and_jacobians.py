@@ -89,8 +89,9 @@ agree("chain rule vs finite differences", chain, numeric)
 # %% [markdown]
 # The differential form says what the derivative is *for*: it predicts the change of $z$ caused by
 # a small change of $x$. The prediction $dz \approx 2\cos(1)\,dx$ is a straight-line guess, so it
-# misses the real change by a relative amount proportional to $dx$: about $10\%$ at $dx = 0.1$,
-# $1\%$ at $dx = 0.01$, $0.1\%$ at $dx = 0.001$.
+# misses the real change by a relative amount roughly proportional to $dx$: $15\%$ at
+# $dx = 0.1$, $1.1\%$ at $dx = 0.01$, $0.11\%$ at $dx = 0.001$ (ten times smaller for each
+# ten times smaller $dx$ once $dx$ is small).
 
 # %%
 for dx in (0.1, 0.01, 0.001):
