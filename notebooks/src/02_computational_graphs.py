@@ -99,7 +99,10 @@ print(", ".join(f"u{number[p]} -> u{number[c]}" for p, c, _ in edge_list))
 # broken into the gates $\times$, $+$, $\times(-1)$, $\exp$, $+1$ and $1/x$. As a graph it has
 # $n = 9$ nodes: the inputs $u_1 = w_0$, $u_2 = x_0$, $u_3 = b$ and one node per gate. Below it
 # is written down as plain tables (parents and functions, indexed by $i$) and evaluated by a
-# literal transcription of Algorithm 3.
+# literal transcription of Algorithm 3. The inputs $w_0 = -2$, $x_0 = 3$, $b = 7.5$ are
+# back-solved from the slides' numbers (their text does not state the inputs): the products
+# $(-2)(0.15)$ for $x_0$ and $(3)(0.15)$ for $w_0$ give $w_0 = -2$ and $x_0 = 3$, and
+# $e^{-1.50}$ gives $w_0 x_0 + b = 1.5$, so $b = 7.5$.
 
 # %%
 m, n = 3, 9

@@ -13,7 +13,7 @@
 # - predict what the add, multiply and max gates send to each input, and what happens at a
 #   branch;
 # - differentiate the common one-input gates ($e^x$, $ax$, $1/x$, $x + C$) from a table;
-# - replace the five gates of the sigmoid by one gate with local gradient $f(1 - f)$, and show
+# - replace the four gates of the sigmoid by one gate with local gradient $f(1 - f)$, and show
 #   that the gradients do not change;
 # - compute the local gradient of a tanh gate, $1 - f^2$, and explain why it nearly vanishes at
 #   $z = 4$;
@@ -158,7 +158,7 @@ for text, node, table in rows:
 # %% [markdown]
 # ## The sigmoid gate
 #
-# The five gates $\times(-1)$, $\exp$, $+1$, $1/x$ after the weighted sum compute one function,
+# The four gates $\times(-1)$, $\exp$, $+1$, $1/x$ after the weighted sum compute one function,
 # the sigmoid $\sigma(x) = 1/(1 + e^{-x})$, and its derivative is remarkably simple:
 # $$\frac{d\sigma}{dx} = \frac{e^{-x}}{(1 + e^{-x})^2}
 # = \frac{1 + e^{-x} - 1}{1 + e^{-x}} \cdot \frac{1}{1 + e^{-x}}
@@ -176,7 +176,8 @@ print(f"exact, other form: e^-1.5 / (1 + e^-1.5)^2 = {math.exp(-z) / (1 + math.e
 
 # %% [markdown]
 # Collapsing the gates changes the graph, not the gradients. Build the neuron with the sigmoid
-# as one gate and compare with the gate-by-gate graph of the previous notebook:
+# as one gate and compare with the gate-by-gate graph of the previous notebook (same inputs,
+# back-solved there from the slides' numbers):
 
 # %%
 w0, x0, b = Value(-2.0, label="w0"), Value(3.0, label="x0"), Value(7.5, label="b")
