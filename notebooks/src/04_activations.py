@@ -330,7 +330,9 @@ for z0 in (0.0, 2.0, 5.0, 10.0):
 # $$\delta^{[l-1]} = f'(Z^{[l-1]}) \odot \bigl(W^{[l]T} \delta^{[l]}\bigr), \qquad
 # \frac{\partial J}{\partial W^{[l]}} = \delta^{[l]} A^{[l-1]T}.$$
 #
-# The lectures draw two observations from these equations:
+# (As in notebook 06, $\delta^{[l]} = \partial J/\partial Z^{[l]}$ is the gradient of the mean
+# cost $J$, so the $\frac1m$ of a batch is already inside it.) The lectures draw two
+# observations from these equations:
 #
 # 1. **$f'$ is a multiplicative factor of $\delta$ at every step.** Going down $k$ layers
 #    multiplies by $k$ such factors (and $k$ weight matrices). With the sigmoid each factor is
@@ -418,8 +420,9 @@ print(f"geometric mean: {np.exp(np.mean(np.log(shrink))):.2f}")
 # Pick an activation and a depth. The left panel shows $f$ and $f'$; the right one the
 # gradient norm per layer (with the sigmoid for comparison), and the text gives the ratio of
 # the first layer's gradient norm to the last layer's. Watch the sigmoid's ratio fall by
-# about a factor of 5 per extra layer, while ReLU, leaky ReLU, ELU and swish keep it
-# near 1.
+# about a factor of 5 per extra layer, while ReLU, leaky ReLU, ELU and swish keep it within
+# about a factor of 10 of 1 at every depth up to 20 (ReLU at depth 10: 0.126, the first view
+# below; the sigmoid there: $6.5 \times 10^{-8}$).
 
 # %%
 widget = interactive_figure(
