@@ -543,6 +543,13 @@ show("lectures' delta^(o) for J = y^T log o: [-o1, ..., 1 - o_k, ..., -oK]", lec
 # matrix product $dZ\,A^T$ *is* the sum of the outer products of matching columns. The error
 # signals travel back column by column exactly as for one sample:
 # $dZ^{[1]} = (W^{[2]T} dZ^{[2]}) \odot \mathbf{1}[Z^{[1]} > 0]$.
+#
+# **Two meanings of $dZ$.** Here, in notebook 07 and on the lectures' mini-batch slides, $dZ$
+# (or $\partial C/\partial Z$) is this *unaveraged* matrix of per-sample error signals, and the
+# $\frac1m$ comes in $dW$ and $db$. Notebook 06 (`delta`), the package and problem sets 3 and
+# 4 (`dZ`) use the other common convention: the gradient of the mean cost,
+# $\partial J/\partial Z = \frac1m\, dZ$, which already contains the $\frac1m$, so there
+# $dW = dZ\,A^T$ and $db = dZ\,\mathbf{1}$ without it. Both give the same $dW$ and $db$.
 
 # %%
 rng = np.random.default_rng(3)
