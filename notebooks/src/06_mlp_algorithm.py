@@ -150,8 +150,8 @@ for (output, loss), head in OUTPUT_LOSSES.items():
     print(f"{output + ' + ' + loss:26s} {gap:22.2e} {err:22.2e}")
 
 # %% [markdown]
-# For the three matched pairs the gap is finite-difference noise ($10^{-11}$): their
-# $\partial C/\partial \mathbf z^{[L]}$ is $\hat{\mathbf y} - \mathbf t$. The sigmoid +
+# For the three matched pairs the gap is finite-difference noise ($10^{-12}$ to $10^{-11}$):
+# their $\partial C/\partial \mathbf z^{[L]}$ is $\hat{\mathbf y} - \mathbf t$. The sigmoid +
 # squared-error row misses by a visible amount, and its own formula with the factor
 # $\hat y(1-\hat y)$ (the package's `.delta`, last column) is the one that matches.
 #
@@ -203,10 +203,14 @@ for (output, loss), head in OUTPUT_LOSSES.items():
 #
 # Two details of the batch version: the cost is a **mean** over the $m$ columns, so a factor
 # $1/m$ enters once, at the top, in `delta[L]`; and a bias touches every column, so its gradient
-# **sums** `delta` over the columns. With $\Omega = \sum_k \lVert W^{[k]} \rVert^2$,
-# $\nabla_W \Omega = 2W$ and $\nabla_{\mathbf b}\Omega = 0$. The output layer enters the loop
-# already converted (step 1 for $k = l$ is the output delta of section 2), because a softmax is not
-# element-wise.
+# **sums** `delta` over the columns. So `delta[k]` is the gradient of the mean cost and contains
+# the $1/m$ (problem sets 3 and 4 call it `dZ`); notebooks 05 and 07, like the lectures'
+# mini-batch slides, write $dZ$ or $\partial C/\partial Z$ for the unaveraged per-sample matrix,
+# $m$ times `delta[k]`, and divide by $m$ in the parameter gradients instead.
+#
+# With $\Omega = \sum_k \lVert W^{[k]} \rVert^2$, $\nabla_W \Omega = 2W$ and
+# $\nabla_{\mathbf b}\Omega = 0$. The output layer enters the loop already converted (step 1
+# for $k = l$ is the output delta of section 2), because a softmax is not element-wise.
 #
 # Here are both algorithms, written out by hand:
 
@@ -996,12 +1000,12 @@ for hidden in HIDDEN_ACTIVATIONS:
     assert all(r.ok(1e-7) for r in reports.values())
 
 # %% [markdown]
-# Relative errors between $10^{-10}$ and $10^{-11}$, as close as float64 finite differences with
-# $h = 10^{-5}$ can resolve. A bug looks very different. Here is a copy of the hand-written
-# backward pass with two classic mistakes that can be switched on: forgetting the $1/m$ of the
-# mean, and storing the transpose of a weight gradient. $W^{[2]}$ of this network is
-# $4\times 4$, so its transposed gradient even has the right shape and no shape check would
-# catch it.
+# Relative errors from about $10^{-12}$ to $2 \cdot 10^{-10}$ (the sigmoid rows are the
+# largest), as close as float64 finite differences with $h = 10^{-5}$ can resolve. A bug looks
+# very different. Here is a copy of the hand-written backward pass with two classic mistakes
+# that can be switched on: forgetting the $1/m$ of the mean, and storing the transpose of a
+# weight gradient. $W^{[2]}$ of this network is $4\times 4$, so its transposed gradient even
+# has the right shape and no shape check would catch it.
 
 
 # %%
