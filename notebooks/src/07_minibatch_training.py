@@ -20,8 +20,9 @@
 #   a narrow valley, and pick a learning-rate schedule;
 # - train networks interactively in a dashboard and read its decision regions and loss
 #   curves;
-# - recognise overfitting from training and validation curves, and fight it with weight
-#   decay and early stopping.
+# - recognise overfitting from training and validation curves, fight it with an L2 penalty
+#   or early stopping, and say when the penalty is a multiplicative weight decay (plain SGD)
+#   and when it is not (Adam).
 
 # %%
 %matplotlib inline
@@ -242,8 +243,8 @@ plt.show()
 #
 # For the backward pass, let $\frac{\partial C}{\partial Z^{[l]}}$ denote the $(n_l, m)$
 # matrix whose column $i$ is the *per-sample* error $\frac{\partial C^{(i)}}{\partial
-# \mathbf{z}^{[l](i)}}$. These columns are **not averaged**: each sample's error travels
-# back on its own,
+# \mathbf{z}^{[l](i)}}$, as the lectures do (the code calls it `dZ`, like notebook 05).
+# These columns are **not averaged**: each sample's error travels back on its own,
 #
 # $$\frac{\partial C}{\partial Z^{[l-1]}} = f'(Z^{[l-1]}) \odot \Big[ W^{[l]T}
 # \frac{\partial C}{\partial Z^{[l]}} \Big],$$
@@ -259,6 +260,11 @@ plt.show()
 # \qquad
 # \frac{\partial C}{\partial \mathbf{b}^{[l]}} = \frac1m \frac{\partial C}{\partial Z^{[l]}}
 # \begin{bmatrix} 1 \\ \vdots \\ 1 \end{bmatrix}.$$
+#
+# Strictly, the derivative of the mean cost with respect to $Z^{[l]}$ is this matrix divided
+# by $m$; that is what notebook 06 calls `delta[l]` and problem sets 3 and 4 call `dZ`, and
+# with it the $\frac1m$ above disappears: $\partial C/\partial W^{[l]}$ = `delta[l]`
+# $A^{[l-1]T}$. Same gradients, the $\frac1m$ in a different place.
 #
 # The matrix product is the sum of outer products: entry $(j, k)$ of $D A^T$ is $\sum_i
 # D_{ji} A_{ki}$, a sum over the columns, that is over the samples. Multiplying by the
@@ -368,7 +374,9 @@ for key in summed:
 #   coordinates with large gradients get small steps and vice versa. Because $r$ only grows,
 #   the steps shrink for ever.
 # - **RMSProp** replaces the sum by a moving average (decay $\rho = 0.9$), so the step size
-#   adapts without dying out.
+#   adapts without dying out. The average starts at zero and is not corrected, so the first
+#   step is $\eta\,|g| / \sqrt{(1-\rho)\,g^2} = \eta / \sqrt{1 - \rho} \approx 3.2\,\eta$ in
+#   every coordinate.
 # - **Adam** combines the two ideas: a moving average of the gradient (momentum) divided by
 #   the root of a moving average of its square (RMSProp). The factors $1/(1-\beta^t)$
 #   correct the bias of averages that start at zero, so the very first step has size about
@@ -406,6 +414,9 @@ for name, kwargs in settings.items():
         path.append(params["theta"].copy())
     paths[name] = np.array(path)
     print(f"{name:9s} {str(kwargs):28s} J after 60 steps = {bowl(path[-1]):.2e}")
+for name in ("adagrad", "rmsprop", "adam"):
+    first = np.abs(paths[name][1] - paths[name][0]) / settings[name]["lr"]
+    print(f"{name:9s} first step moves the coordinates by {first[0]:.4f} and {first[1]:.4f} x lr")
 
 # %%
 g1, g2 = np.meshgrid(np.linspace(-4.6, 1.6, 200), np.linspace(-1.8, 1.8, 150))
@@ -437,7 +448,8 @@ plt.show()
 # - **Nesterov** uses the same $\eta$ and $\beta$, but its look-ahead gradient brakes
 #   earlier: the swing is much smaller and it ends far closer.
 # - **AdaGrad** and **RMSProp** rescale each coordinate: the first steps point diagonally
-#   (both coordinates move by about $\eta$, whatever their gradients), then the path bends
+#   (whatever their gradients, both coordinates move by $\eta$ under AdaGrad and by
+#   $\eta/\sqrt{1-\rho} = 3.16\,\eta$ under RMSProp, as printed above), then the path bends
 #   into the valley.
 # - **Adam** also starts diagonally, and its momentum carries it past the minimum along
 #   $\theta_1$ before it turns back.
@@ -688,9 +700,11 @@ plt.show()
 # ## 8. Overfitting, weight decay and early stopping
 #
 # A model with many parameters can fit the noise of a small training set instead of the
-# rule behind it. The slides' homework shows it with a polynomial: 20 noisy samples of
-# $\sin(2\pi x)$ on $[0, 1]$ (noise standard deviation 0.1), fitted by least squares with a
-# polynomial of degree 15, which has 16 coefficients for 20 points.
+# rule behind it. The slides' homework shows it with a polynomial: a least-squares fit of
+# degree 15, which has 16 coefficients, to 20 noisy points that their R helper
+# `data.lawrence.giles(12345)` draws (the slides do not say from which curve). We draw our own
+# 20 points of the same kind: noisy samples of $\sin(2\pi x)$ on $[0, 1]$ (noise standard
+# deviation 0.1), and fit the same degree.
 
 # %%
 X_reg, Y_reg = noisy_regression(m=20, noise=0.1, seed=12345)
@@ -711,8 +725,8 @@ print(f"slides: largest |residual| {np.abs(slides).max():.4f}, "
 
 # %% [markdown]
 # As in the slides, the residuals are tiny at the two ends and largest in the middle: at
-# most 0.15 here, 0.20 in the slides (their noise comes from another random number
-# generator, so the individual values differ, but the pattern is the same). With 4 more
+# most 0.15 here, 0.20 in the slides (their points come from their own curve and random
+# number generator, so the individual values differ, but the pattern is the same). With 4 more
 # points than coefficients a degree-15 polynomial cannot pass through all of them; a
 # polynomial of degree 19, with 20 coefficients, interpolates the 20 points exactly.
 # `Polynomial.fit` maps $x$ to $[-1, 1]$ before fitting, which keeps the least-squares problem
@@ -766,13 +780,42 @@ print(f"degree-15 polynomial: train {mse(poly15, x_reg, y_reg):.4f}, "
 # epochs, three ways:
 #
 # 1. **plain**, as long as we like;
-# 2. with **L2 weight decay**: the cost gets a penalty on the weights (not the biases),
+# 2. with an **L2 penalty**: the cost gets a penalty on the weights (not the biases),
 #    $J = \frac1m \sum_i C^{(i)} + \lambda \sum_l \lVert W^{[l]} \rVert^2$, whose gradient
-#    adds $2\lambda W^{[l]}$, so each step also shrinks the weights:
-#    $W \leftarrow W - \eta\,(2\lambda W + \partial C / \partial W)$;
+#    adds $2\lambda W^{[l]}$ (what that does to a step depends on the optimizer, see below);
 # 3. with **early stopping**: watch the validation cost after each epoch, stop when it has not
 #    improved for `patience` epochs, and go back to the weights of the best epoch
 #    (`train(..., X_val=..., Y_val=..., early_stopping=patience)`).
+#
+# **L2 penalty and weight decay.** With plain gradient descent the penalty's gradient makes
+# every step shrink the weights by a constant factor,
+# $W \leftarrow W - \eta\,(2\lambda W + \partial C / \partial W) = (1 - 2\eta\lambda)\,W - \eta\,
+# \partial C / \partial W$, hence the name **weight decay**. That picture holds for SGD only.
+# Adam divides the whole gradient, penalty included, coordinate by coordinate by the root of
+# its running mean square: a weight whose gradient comes mostly from the penalty is pulled
+# towards zero by about $\eta$ per step however small $2\lambda W$ is, and a weight with
+# large data gradients hardly feels the penalty. Here is one weight $W = 0.05$ whose data
+# gradient is zero, with $\eta = 0.01$ and $\lambda = 3 \cdot 10^{-4}$ as below:
+
+# %%
+lam, eta = 3e-4, 0.01
+for name in ("sgd", "adam"):
+    opt = make_optimizer(name, lr=eta)
+    one = {"W": np.array([0.05])}
+    values = [one["W"][0]]
+    for _ in range(3):
+        opt.step(one, {"W": 2 * lam * one["W"]})  # only the penalty's gradient 2 lambda W
+        values.append(one["W"][0])
+    print(f"{name:5s} W: " + " -> ".join(f"{v:.6f}" for v in values))
+print(f"SGD's factor per step: 1 - 2 eta lambda = {1 - 2 * eta * lam:.6f}")
+
+# %% [markdown]
+# Under SGD the weight shrinks by the factor $1 - 6 \cdot 10^{-6}$ per step; Adam moves it
+# from 0.05 to 0.040 in one step and on by about $\eta$ per step. With Adam the penalty still
+# keeps the weights small, but it is not a multiplicative decay. The fix, when that decay is
+# wanted, is **decoupled weight decay** (the optimizer AdamW): shrink the weights by a factor
+# $1 - \eta\lambda'$ *outside* the adaptive step, and give Adam only the data gradient.
+# The networks below use Adam with the L2 penalty.
 #
 # The cost that `train` records includes the penalty, so the curves below record the plain
 # mean squared error after every epoch with a callback.
@@ -795,7 +838,7 @@ def fit_network(l2=0.0, early_stopping=None, epochs=4000):
 
 models = {
     "plain network": fit_network(),
-    "L2 weight decay (lambda = 3e-4)": fit_network(l2=3e-4),
+    "L2 penalty (lambda = 3e-4)": fit_network(l2=3e-4),
     "early stopping (patience 200)": fit_network(early_stopping=200),
 }
 print("parameters per network:", models["plain network"][0].num_parameters())
@@ -823,8 +866,8 @@ plt.show()
 # %% [markdown]
 # The plain network drives its training error far below the noise level, towards zero,
 # while its validation error first falls and then climbs again: from there on it learns the
-# noise. Weight decay keeps the training error near the noise level and the validation error
-# with it. Early stopping cuts the plain run at the bottom of its validation curve.
+# noise. The L2 penalty keeps the training error near the noise level and the validation
+# error with it. Early stopping cuts the plain run at the bottom of its validation curve.
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.6))
@@ -851,7 +894,7 @@ for name, train_err, val_err in rows:
 
 # %% [markdown]
 # The two models that fit the training points best (the polynomial and the plain network)
-# are the two worst on new data. Weight decay and early stopping give up a little training
+# are the two worst on new data. The L2 penalty and early stopping give up a little training
 # error and come close to the noise floor of the validation set (0.0073, printed above).
 #
 # **Check yourself.** Early stopping picks the epoch with the lowest *validation* error.
@@ -866,15 +909,16 @@ for name, train_err, val_err in rows:
 #
 # </details>
 #
-# **Check yourself.** With weight decay $\lambda$ and learning rate $\eta$, what does one
-# gradient step do to a weight whose data gradient happens to be zero?
+# **Check yourself.** Why does Adam move the weight of the cell above by about $\eta$ in its
+# first step, although the gradient $2\lambda W = 3 \cdot 10^{-5}$ is tiny?
 #
 # <details><summary>Answer</summary>
 #
-# $W \leftarrow W - \eta \cdot 2\lambda W = (1 - 2\eta\lambda)\, W$: it shrinks by a
-# constant factor, hence the name "weight decay". With $\eta = 0.01$ and $\lambda = 3 \cdot
-# 10^{-4}$ that factor is $1 - 6 \cdot 10^{-6}$ per step; only weights that the data keeps
-# pushing stay large.
+# In the first step the bias-corrected averages are $\hat{\mathbf m} = g$ and $\hat v = g^2$,
+# so the step is $\eta\, g / (\sqrt{g^2} + \epsilon) \approx \eta$ whatever the size of $g$:
+# Adam keeps only the sign of a gradient that has always been the same. As long as the
+# penalty is the only gradient, every step is about $\eta$, and the weight reaches zero in a
+# handful of steps instead of shrinking by $1 - 2\eta\lambda$ per step as under SGD.
 #
 # </details>
 
@@ -899,8 +943,10 @@ for name, train_err, val_err in rows:
 # - The dashboard (`course.playground.dashboard()`) trains live; a 64-32-10 ReLU network
 #   reaches about 98% on held-out handwritten digits in a fraction of a second.
 # - Flexible models overfit small data: training error far below the noise, validation error
-#   rising. Weight decay ($+\lambda \sum \lVert W \rVert^2$) and early stopping bring the
-#   validation error back near the noise floor.
+#   rising. An L2 penalty ($+\lambda \sum \lVert W \rVert^2$) and early stopping bring the
+#   validation error back near the noise floor. Under plain SGD the penalty is a weight
+#   decay by the factor $1 - 2\eta\lambda$ per step; Adam rescales it per coordinate, and
+#   decoupled weight decay (AdamW) restores the constant factor.
 #
 # **Next:** this is the last notebook of the series; go back to the dashboard and try to
 # break (and then fix) a training run with what you have learned.
