@@ -237,6 +237,10 @@ def test_the_page_loads_nothing(page: str) -> None:
         "meta", attrs={"http-equiv": "Content-Security-Policy"}
     )
     assert policy is not None and "default-src 'none'" in policy["content"]
+    # default-src does not cover these two: a student's <base> or <form> in a markdown cell or an
+    # HTML output could otherwise point the page's links or a submit button elsewhere
+    assert "base-uri 'none'" in policy["content"]
+    assert "form-action 'none'" in policy["content"]
 
 
 def test_a_markdown_table_has_its_header_apart(page: str) -> None:
