@@ -508,6 +508,7 @@ def _keep_results(course: Course | None, job: Job, outcome: Outcome) -> None:
 def _box(course: Course, job: Job):
     """The box of this student's kernel (see autograder.box), in the run's folder of boxes."""
     from autograder import box as boxes
+    from autograder import kernel_view
 
     settings = course.config.get("BoxedExecute", {})
     limits = boxes.Limits(
@@ -539,7 +540,11 @@ def _box(course: Course, job: Job):
     source = course.source(job.assignment)
     for path in sorted(source.iterdir()):
         if path.is_file() and not path.is_symlink() and path.suffix != ".ipynb":
-            shutil.copy2(path, box.work / path.name)
+            # a support module: only what its KERNEL tuple names (see autograder.kernel_view)
+            if path.suffix != ".py" or not kernel_view.write(
+                path, box.work / path.name, job.assignment
+            ):
+                shutil.copy2(path, box.work / path.name)
     if os.geteuid() == 0 and uid != 0:
         for path in box.work.iterdir():
             os.lchown(path, uid, uid)

@@ -40,6 +40,22 @@ if TYPE_CHECKING:  # course.graph is imported where the references are computed
 # code that computes gradients for you: not allowed inside a student's function (packages that
 # are not installed are skipped, and none is imported to check)
 FORBID = ("course.graph", "course.gradcheck", "micrograd", "torch", "jax", "autograd", "sympy")
+# What the notebook's own cells may use while the assignment is graded: the student's kernel
+# gets these (and what they need) only; the checks and the reference answers run in the grader
+# (see autograder/kernel_view.py)
+KERNEL = (
+    "GraphCase",
+    "describe",
+    "branch_example",
+    "sigmoid_example",
+    "square_example",
+    "tie_example",
+    "self_max_example",
+    "dead_node_example",
+    "chain_example",
+    "random_example",
+    "random_gate_inputs",
+)
 
 Line = tuple[str, str, tuple[str, ...], float | None]
 BINARY = ("+", "*", "max")
@@ -171,8 +187,8 @@ class GraphCase:
 
     ``expected``: d(output)/d(node) by ``course.graph`` (Algorithm 4), ordered from the output
     back to the inputs; ``contributions``: for each node, what each edge out of it adds, keyed
-    by the edge (a branch has several); ``numeric``: the same gradients by centred finite
-    differences.
+    by the edge (a branch has several). :func:`numeric_gradients` gives the same gradients by
+    centred finite differences.
 
     Where ``course.graph`` cannot be imported (while the assignment is graded), the node list
     comes from :func:`float_nodes`, and reading ``expected`` or ``contributions`` raises the
@@ -181,7 +197,6 @@ class GraphCase:
 
     title: str
     program: list[Line]
-    numeric: dict[str, float] = field(init=False)
     _nodes: list[dict] = field(init=False, repr=False)
     _references: tuple[dict, dict] | None = field(init=False, default=None, repr=False)
 
@@ -202,8 +217,6 @@ class GraphCase:
                 for name, v in values.items()
             ]
             self._references = _graph_references(values[self.program[-1][0]], values)
-        names = [line[0] for line in self.program]
-        self.numeric = {name: self._numeric(name) for name in reversed(names)}
 
     @property
     def expected(self) -> dict[str, float]:
@@ -221,14 +234,20 @@ class GraphCase:
             self._references = _graph_references(values[self.program[-1][0]], values)
         return self._references
 
-    def _numeric(self, name: str, h: float = 1e-6) -> float:
-        up = evaluate(self.program, {name: h})
-        down = evaluate(self.program, {name: -h})
-        return (up - down) / (2 * h)
-
     def nodes(self) -> list[dict]:
         """A fresh copy of the node list (your function may change it without harm)."""
         return copy.deepcopy(self._nodes)
+
+
+def numeric_gradients(case: GraphCase, h: float = 1e-6) -> dict[str, float]:
+    """d(output)/d(node) of a case by centred finite differences of :func:`evaluate`, from the
+    output back to the inputs (the second reference of :func:`check_backward`)."""
+    out = {}
+    for name in reversed([line[0] for line in case.program]):
+        up = evaluate(case.program, {name: h})
+        down = evaluate(case.program, {name: -h})
+        out[name] = (up - down) / (2 * h)
+    return out
 
 
 def _graph_references(root: Value, values: dict[str, Value]) -> tuple[dict, dict]:
@@ -544,7 +563,7 @@ def check_backward(
     )
     checks.check_gradients(
         got,
-        case.numeric,
+        numeric_gradients(case),
         rtol=1e-5,
         atol=1e-6,
         context=f"{where}, compared with centred finite differences",

@@ -54,6 +54,10 @@ FORBID = (
     "jax",
     "tensorflow",
 )
+# What the notebook's own cells may use while the assignment is graded: the student's kernel
+# gets these (and what they need) only; the checks and the reference answers run in the grader
+# (see autograder/kernel_view.py)
+KERNEL = ("depth_table", "random_inputs", "large_inputs")
 LEAKY_SLOPE = 0.1  # the lectures' leaky ReLU: max(0.1 z, z)
 FD_MAX_SIZE = 48  # finite differences on at most this many entries per check (they cost O(n^2))
 KINK_GAP = 1e-3  # finite differences skip entries this close to a kink

@@ -47,6 +47,18 @@ FORBID = (
     "autograd",
     "sympy",
 )
+# What the notebook's own cells may use while the assignment is graded: the student's kernel
+# gets these (and what they need) only; the checks and the reference answers run in the grader
+# (see autograder/kernel_view.py)
+KERNEL = (
+    "affine_case",
+    "logits_case",
+    "large_logits_cases",
+    "lecture_example",
+    "norm_case",
+    "network_case",
+    "kink_case",
+)
 
 Array = np.ndarray
 

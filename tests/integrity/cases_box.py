@@ -11,6 +11,11 @@
     ``pidfd_send_signal``) and connections to the host's loopback (where the suite listens during
     grading), to an abstract unix socket and to the internet: the box has its own process and
     network namespaces.
+17. The support module's own code called from an answer: ``backward`` returns what one of the
+    support module's sweeps computes (the breadth-first sweep is right on every graph of the
+    tests). The kernel's copy of ``ps1_support`` holds only the example graphs
+    (``autograder/kernel_view.py``): the call fails, part (b) earns nothing and the report says
+    the answer used the reference implementation.
 
 A payload prints ``LEAKED``, ``WROTE`` or ``REMOVED`` only when it succeeded at what the box must
 prevent; the suite fails on these words in any output, and on :data:`MARKER` in any file of the
@@ -303,6 +308,20 @@ with open("/proc/net/unix") as fh:
 """
 
 
+SUPPORT_SWEEP = '''def backward(nodes):
+    """The support module's sweep instead of my own."""
+    import ps1_support
+
+    return ps1_support._sweep_breadth_first(nodes)
+'''
+
+
+def support_sweep():
+    nb = correct()
+    cell(nb, "b_backward").source = SUPPORT_SWEEP
+    return nb
+
+
 CASES = [
     Case(
         "ships_course_package",
@@ -380,5 +399,13 @@ CASES = [
         "socket, to the internet and to DNS: the box has no network",
         with_free_cell(NETWORK),
         full(),
+    ),
+    Case(
+        "calls_support_sweep",
+        "backward returns ps1_support._sweep_breadth_first(nodes), the right gradients on every "
+        "graph of the tests: the kernel's ps1_support has no such function, part (b) earns 0",
+        support_sweep,
+        zero_for("b_backward"),
+        {"delegation"},
     ),
 ]
