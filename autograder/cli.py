@@ -66,6 +66,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from autograder import similarity
+
+    course = _course(args)
+    out = Path(args.out) if args.out else course.root / "grades" / args.assignment
+    try:
+        result = similarity.run(
+            course.root,
+            args.assignment,
+            Path(args.folder),
+            threshold=args.threshold,
+            min_tokens=args.min_chars,
+            layout=args.layout,
+            regex=args.student_regex,
+        )
+    except similarity.SimilarityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    page = similarity.write_html(result, out / "similarity.html")
+    similarity.write_json(result, out / "similarity.json")
+    print(similarity.table(result))
+    print(f"side by side: {page}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from autograder.demo import demo
 
@@ -174,6 +202,36 @@ def parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="print the grade tables from the gradebook")
     rp.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
     rp.set_defaults(func=cmd_report)
+
+    sm = sub.add_parser(
+        "similarity",
+        help="submissions whose code is unusually alike, or taken from the course",
+        description=(
+            "Compare the answer cells (and added cells) of every submission of ASSIGNMENT in "
+            "FOLDER with each other and with the course package and the support module, "
+            "ignoring what the released notebook gives everybody; names, strings and comments "
+            "do not count (copydetect's fingerprints). Prints the flagged pairs and writes "
+            "similarity.html (side by side, shared code marked) and similarity.json."
+        ),
+    )
+    sm.add_argument("assignment", metavar="ASSIGNMENT")
+    sm.add_argument("folder", metavar="FOLDER", help="the submissions (the layouts grade reads)")
+    sm.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="flag a pair when the shared code is at least this share of one side (default 0.5)",
+    )
+    sm.add_argument(
+        "--min-chars",
+        type=int,
+        default=150,
+        help="and at least this many characters of normalised code (default 150)",
+    )
+    sm.add_argument("--out", default=None, help="default: <course>/grades/<assignment>/")
+    sm.add_argument("--layout", choices=LAYOUTS, default="auto", help="default: auto")
+    sm.add_argument("--student-regex", default=None, metavar="REGEX", help="as for grade")
+    sm.set_defaults(func=cmd_similarity)
 
     d = sub.add_parser(
         "demo",

@@ -261,3 +261,27 @@ def test_every_shipped_support_module_declares_what_the_kernel_gets():
     for path in sorted(SOURCE.glob("*/*_support.py")):
         tree = ast.parse(path.read_text())
         assert kernel_view.declared(tree) is not None, f"{path.name} has no KERNEL tuple"
+
+
+#: installed libraries that differentiate, or compute activations, losses or whole networks: a
+#: graded part may use none of them (scikit-learn's MLPClassifier._backprop answered ps3's part
+#: (d) exactly, sympy's diff ps1's gates, scipy.special.log_softmax ps3's part (b))
+LIBRARIES = {
+    "micrograd", "torch", "jax", "autograd", "tensorflow", "keras", "sklearn", "scipy", "sympy",
+    "mpmath",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("assignment", sorted(APPROVED))
+def test_every_rule_forbids_the_libraries_that_do_the_work(assignment):
+    tree = ast.parse(_support(assignment).read_text())
+    rules = {
+        t.id: set(ast.literal_eval(node.value))
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name) and t.id.startswith("FORBID")
+    }
+    assert "FORBID" in rules
+    for name, forbidden in rules.items():
+        assert LIBRARIES <= forbidden, f"{assignment} {name} allows {sorted(LIBRARIES - forbidden)}"
