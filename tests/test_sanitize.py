@@ -1,15 +1,16 @@
 """What a student's markup can do to their feedback page (``autograder/sanitize.py``, applied by
 ``autograder/feedback.py`` and its template): nothing to the grader's parts.
 
-Each hostile input goes where a student can put it: a markdown cell of their own (just before
-a failed test) or an output of their answer cell (``text/html``, ``text/markdown``,
-``image/svg+xml``, ``image/png``, ``application/javascript``). The page made of ps3 with it is
-parsed as a browser parses it (html5lib) and compared with the page made without it: the
-grader's parts (the summary, each test's heading, score, result and message) must have the same
-words at the same place in the tree, the head must be the same, no element the allowlist does
-not know may remain anywhere, no style but a table cell's alignment, no class of the grader's,
-no id or anchor name of the student's, no event handler, and no address but ``http(s):``,
-``mailto:``, ``#`` and ``data:`` images. What the student wrote around the hostile part stays.
+Each hostile input goes where a student can put it: a markdown or raw cell of their own (just
+before a failed test), a written answer, or an output of their answer cell (``text/html``,
+``text/markdown``, ``image/svg+xml``, ``image/png``, ``application/javascript``, a widget). The
+page made of ps3 with it is parsed as a browser parses it (html5lib) and compared with the page
+made without it: the grader's parts (the summary, each test's heading, score, result and
+message) must have the same words at the same place in the tree, the head must be the same, no
+element the allowlist does not know may remain anywhere, no style but a table cell's alignment,
+no class of the grader's, no id or anchor name of the student's, no event handler, and no
+address but ``http(s):``, ``mailto:``, ``#`` and ``data:`` images. What the student wrote around
+the hostile part stays.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from test_feedback import ROOT, graded_ps3, render
 from autograder.sanitize import sanitize_html, sanitize_mathml
 
 EVIL = "https://evil.example"
+WIDGET = "application/vnd.jupyter.widget-view+json"
 PNG = (  # one pixel
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 )
@@ -155,10 +157,20 @@ HOSTILE = {
         f'{PNG}" onerror="alert(1)" style="position:fixed',
     ),
     "a javascript output": ("application/javascript", "document.body.innerHTML = ''"),
+    "a widget's view and state": (
+        WIDGET,
+        {"model_id": "</script><style>.score{display:none}</style>", "version_major": 2},
+    ),
+    "a raw cell of HTML": (
+        "raw",
+        f'<style>.score{{display:none}}</style><meta http-equiv="refresh" content="0;url={EVIL}">'
+        "</div></div></div><!--",
+    ),
 }
 
-#: where the student's words around the payload are shown as they wrote them
-AROUND = ("markdown", "answer", "text/html", "text/markdown")
+#: where the student's words around the payload are shown as they wrote them (a raw cell's
+#: are, but in no element of their own)
+AROUND = ("markdown", "answer", "text/html", "text/markdown", "raw")
 
 #: what the sanitiser may leave on a student's element
 CLASSES = {"highlight", "tex"} | {name for name in STANDARD_TYPES.values() if name}
@@ -183,13 +195,17 @@ def hostile_ps3(where: str, payload: str) -> nbformat.NotebookNode:
     before the failed test of part (b), or as an output of their answer to part (b)."""
     nb = graded_ps3()
     at = next(i for i, c in enumerate(nb.cells) if c.get("id") == "test-b-softmax-ce")
-    words = f"Before the payload. {payload} After the payload." if where in AROUND else payload
+    words = payload
+    if where in AROUND:
+        words = f"Before the payload. {payload} After the payload."
     if where in (
         "markdown",
         "answer",
     ):  # inside a paragraph, and as a block of its own (raw HTML blocks)
         words += f"\n\n{payload}\n\nAfter the block."
-    if where in ("markdown", "answer"):
+    if where == "raw":  # a raw cell the HTML page shows as it is (nbconvert's rule)
+        nb.cells.insert(at, nbformat.v4.new_raw_cell(words, metadata={"raw_mimetype": "text/html"}))
+    elif where in ("markdown", "answer"):
         cell = nbformat.v4.new_markdown_cell(words)
         cell.id = "notes"
         if where == "answer":  # a written answer: the page gives it a heading of its own
@@ -199,6 +215,9 @@ def hostile_ps3(where: str, payload: str) -> nbformat.NotebookNode:
         cell.attachments = {"page.html": {"text/html": page}}
         nb.cells.insert(at, cell)
     else:
+        if where == WIDGET:  # the widgets' state goes at the end of the page
+            state = "application/vnd.jupyter.widget-state+json"
+            nb.metadata["widgets"] = {state: {"state": payload, "version_major": 2}}
         data = {where: words, "text/plain": "the plain text"}
         answer = nb.cells[at - 1]
         assert answer.metadata.nbgrader.get("solution")
@@ -229,17 +248,15 @@ def grader_parts(soup: BeautifulSoup) -> list[tuple]:
 @pytest.fixture(scope="module")
 def baseline() -> dict[str, BeautifulSoup]:
     """The pages without a payload (the words around it only), per place."""
-    return {
-        where: BeautifulSoup(render(hostile_ps3(mime, "")), "html5lib")
-        for where, mime in (("markdown", "markdown"), ("answer", "answer"), ("output", "text/html"))
-    }
+    places = ("markdown", "answer", "raw", "text/html")
+    return {where: BeautifulSoup(render(hostile_ps3(where, "")), "html5lib") for where in places}
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_a_hostile_input_changes_nothing_of_the_graders(name: str, baseline) -> None:
     where, payload = HOSTILE[name]
     page = render(hostile_ps3(where, payload))
-    clean = baseline[where if where in baseline else "output"]
+    clean = baseline[where if where in baseline else "text/html"]
     only_the_students_part_changed(BeautifulSoup(page, "html5lib"), clean, where)
 
 
@@ -279,7 +296,8 @@ def only_the_students_part_changed(soup: BeautifulSoup, clean: BeautifulSoup, wh
 
     # the student's part: the words around the payload; no class, id or name of the grader's
     student = student_cell(soup)
-    assert where not in AROUND or "Before the payload." in student.get_text()
+    assert where not in AROUND or "Before the payload." in body.get_text()
+    assert where not in AROUND or where == "raw" or "Before the payload." in student.get_text()
     made = student.select(".text_cell_render, .output_subarea")
     assert made
     for element in (e for part in made for e in part.find_all(True)):
