@@ -10,8 +10,9 @@ markup that cannot leave its own container (the fragment is parsed on its own, a
 parses it, and written back balanced; comments are dropped). What stays is what markdown,
 pandas and the page's own math need: headings, paragraphs, lists, tables, code, emphasis, links
 to ``http(s):``, ``mailto:`` and ``#`` fragments, images from ``data:`` addresses of raster
-types, and MathML (:data:`MATHML_TAGS`) whose attributes hold plain values: no lengths that
-move the math far from its place, colours by name or number.
+types, and MathML (:data:`MATHML_TAGS`) whose attributes hold plain values: lengths that take
+room in the flow (nothing drawn outside its box, over what is above it), colours by name or
+number, letters no larger than three times their size.
 
 * :func:`sanitize_html`: a fragment of HTML, MathML included (markdown rendered, an output);
 * :func:`sanitize_mathml`: MathML alone (what ``latex2mathml`` made of a student's TeX, where
@@ -54,10 +55,18 @@ _HTML_ATTRIBUTES = {
     "abbr": {"title"},
     "details": {"open"},
 }
-_LENGTHS = {"width", "height", "depth", "lspace", "rspace", "voffset", "minsize", "maxsize"}
+_LENGTHS = {"width", "height", "depth", "lspace", "rspace", "minsize", "maxsize"}
+#: no voffset, and no mpadded height or depth: they draw content outside its own box, over what
+#: is above it (nested, without bound); the other lengths only take room, in the flow
 _MATHML_ATTRIBUTES = {
     "math": {"display"},
+    "mspace": {"width", "height", "depth", "linebreak"},
+    "mpadded": {"width"},
     "mo": {
+        "lspace",
+        "rspace",
+        "minsize",
+        "maxsize",
         "stretchy",
         "fence",
         "separator",
@@ -71,14 +80,13 @@ _MATHML_ATTRIBUTES = {
     "munder": {"accentunder"},
     "munderover": {"accent", "accentunder"},
     "mfrac": {"linethickness"},
-    "mspace": {"linebreak"},
     "mstyle": {"displaystyle", "scriptlevel", "mathsize"},
     "mtable": {"columnalign", "rowalign", "columnlines", "rowlines", "frame", "displaystyle"},
     "mtr": {"columnalign", "rowalign"},
     "mtd": {"columnalign", "rowalign", "columnspan", "rowspan"},
     "menclose": {"notation"},
 }
-_EVERY_MATHML = {"mathvariant", "mathcolor", "mathbackground", *_LENGTHS}
+_EVERY_MATHML = {"mathvariant", "mathcolor", "mathbackground"}
 
 #: the classes of highlighted code (pygments), and the page's own for TeX it could not read
 _CLASSES = {
@@ -90,14 +98,14 @@ _CLASSES = {
 _RASTER = re.compile(r"data:image/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]*", re.I)
 _LINK = re.compile(r"(https?:|mailto:|#)", re.I)
 _NUMBER = re.compile(r"\d{1,4}")
-# a length in em (or another unit, or a named space) no more than a line or two from its place
+# a length in em (or another unit), or a named space
 _LENGTH = re.compile(r"(-?)(\d{1,3}(?:\.\d*)?|\.\d+)(em|ex|mu|pt|px|%)?")
 _EM = {"em": 1.0, "ex": 0.5, "mu": 1 / 18, "pt": 0.1, "px": 1 / 16, "%": 0.01, None: 1.0}
 _NAMED_SPACE = re.compile(r"(negative)?(very){0,2}(thin|thick|medium)mathspace|infinity|auto")
 _SIZES = {"small", "normal", "big", "thin", "medium", "thick"}
 _COLOUR = re.compile(r"#[0-9a-f]{3,8}|[a-z]{1,20}", re.I)
 _WORDS = re.compile(r"[a-z]+(?:[ -][a-z]+)*", re.I)  # true, block, double-struck, solid none
-_LEVEL = re.compile(r"[+-]?\d")
+_LEVEL = re.compile(r"\+?[0-2]")  # smaller, never larger than the text
 
 
 def _length(value: str, limit: float = 20) -> bool:
@@ -122,9 +130,9 @@ def _keep(tag: str, attribute: str, value: str) -> str | None:
         tag == "img" and attribute in ("width", "height")
     ):
         return value if _NUMBER.fullmatch(value) else None
-    if attribute == "voffset":  # a shift up or down: a line at most, never over another part
-        return value if _length(value, limit=1) else None
-    if attribute in _LENGTHS or attribute in ("linethickness", "mathsize"):
+    if attribute == "mathsize":  # letters up to three times their size
+        return value if _length(value, limit=3) or value in _SIZES else None
+    if attribute in _LENGTHS or attribute == "linethickness":
         return value if _length(value) or value in _SIZES else None
     if attribute in ("mathcolor", "mathbackground"):
         return value if _COLOUR.fullmatch(value) else None
