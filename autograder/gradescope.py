@@ -142,7 +142,7 @@ def _hidden_cells(course: Course, assignment: str) -> set[str]:
 def _verdicts(course: Course, assignment: str) -> dict[str, dict]:
     """``grade_id`` (and ``notebook:grade_id``) -> the visible and hidden checks' verdicts the
     run kept (``verdicts.json`` beside the autograded notebooks; see autograder.run)."""
-    from autograder.grading import VERDICTS_FILE
+    from autograder.coursedir import VERDICTS_FILE
 
     path = course.path("autograded", STUDENT, assignment) / VERDICTS_FILE
     try:

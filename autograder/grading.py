@@ -41,7 +41,14 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from autograder import submissions
-from autograder.coursedir import CONFIG_FILE, Course, prepare_environment
+from autograder.coursedir import (
+    CONFIG_FILE,
+    DIGEST_FILE,
+    FINDINGS_FILE,
+    VERDICTS_FILE,
+    Course,
+    prepare_environment,
+)
 from autograder.findings import Finding, ordered
 from autograder.report import Table, format_problems, format_table, read_table, write_csv
 
@@ -642,9 +649,6 @@ def configure(config) -> None:
             setattr(config.BoxedExecute, key, config.Execute[key])
 
 
-VERDICTS_FILE = "verdicts.json"  # the visible and hidden checks' verdicts of each test cell
-
-
 def _save_verdicts(course: Course, job: Job) -> None:
     """Keep the tests' verdicts (autograder.run.VERDICTS) beside the autograded notebooks."""
     import json
@@ -673,10 +677,6 @@ def _run_findings(course: Course, job: Job) -> list[Finding]:
             nb = nbformat.read(path, as_version=4)
             found += findings_from_outputs(nb) + delegation(nb)
     return found
-
-
-FINDINGS_FILE = "findings.json"
-DIGEST_FILE = ".submission.sha256"  # of the submission these results are for (``resume``)
 
 
 def submission_digest(folder: Path) -> str:

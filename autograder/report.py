@@ -165,10 +165,11 @@ def report(course: Course, assignments: list[str] | None = None) -> str:
 
 def stored_problems(course: Course, assignment: str, student: str) -> list[str]:
     """The problems the last grading found in a student's submission, in plain words."""
+    from autograder.coursedir import FINDINGS_FILE
     from autograder.findings import load
 
     folder = course.path("autograded", student, assignment)
-    return [str(f) for f in load(folder / "findings.json")]
+    return [str(f) for f in load(folder / FINDINGS_FILE)]
 
 
 def format_problems(problems: dict[str, list[str]]) -> str:

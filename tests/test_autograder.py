@@ -244,6 +244,34 @@ def test_report_prints_the_table_from_the_gradebook(graded, course: Path) -> Non
     assert re.search(r"^bug_uses_package\s.*\s12/20$", out, re.MULTILINE)
 
 
+#: what grading keeps beside an autograded notebook for the instructor alone
+INSTRUCTOR_FILES = {"verdicts.json", "findings.json", ".submission.sha256"}
+
+
+def test_a_feedback_folder_holds_nothing_for_the_instructor(graded, course: Path) -> None:
+    """nbgrader's generate_feedback copies every file beside an autograded notebook into the
+    student's feedback folder: the checks' verdicts, the problems grading noticed (the code it
+    finds suspicious) and the submission's digest stay with the instructor, after a grading run
+    and after the plain ``nbgrader generate_feedback`` (the formgrader's button) alike."""
+    graded("ps1")
+    kept = {p.name for p in course.glob("autograded/*/ps1/*")}
+    assert INSTRUCTOR_FILES <= kept  # (the run keeps them: for Gradescope, report, --resume)
+
+    def sent() -> set[str]:
+        return {p.name for p in course.glob("feedback/*/ps1/*")}
+
+    assert "ps1.html" in sent() and not sent() & INSTRUCTOR_FILES, sent()
+    proc = subprocess.run(
+        [str(BIN / "nbgrader"), "generate_feedback", "ps1", "--force"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ps1.html" in sent() and not sent() & INSTRUCTOR_FILES, sent()
+
+
 # -- an nbgrader-layout folder: a resubmission, a new student, a broken notebook -------------------
 
 
