@@ -337,8 +337,9 @@ def test_grading_again_does_not_duplicate_rows(second_run: Run, graded) -> None:
     [
         ("jsmith.ipynb", "jsmith"),
         ("bug_overwrite_branch.ipynb", "bug_overwrite_branch"),
-        ("smithjane_41321_2741_ps1.ipynb", "smithjane"),  # Canvas
-        ("smithjane_LATE_41321_2741_ps1-1.ipynb", "smithjane"),  # Canvas, late resubmission
+        ("smithjane_41321_2741_ps1.ipynb", "41321"),  # Canvas: the user id
+        ("smithjane_LATE_41321_2741_ps1-1.ipynb", "41321"),  # Canvas, late resubmission
+        ("smithjane_41321_ps1.ipynb", "smithjane"),  # one number: cut at it
         ("Jane Smith_81234_assignsubmission_file_ps1.ipynb", "Jane_Smith"),  # Moodle
         ("ps1_jsmith_attempt_2024-10-01-09-30-00_ps1.ipynb", "jsmith"),  # Blackboard
         ("ps1_jsmith.ipynb", "jsmith"),
@@ -371,10 +372,11 @@ def test_a_flat_folder_and_its_zip(tmp_path: Path) -> None:
     found = submissions.find(folder, "ps1", ["ps1"])
     assert found.layout == "flat"
     assert [(s.student, s.origin) for s in found.submissions] == [
+        ("1", "b_1_3_ps1.ipynb"),  # Canvas's user 1: the newer attachment of two
         ("a", "a.ipynb"),
-        ("b", "b_1_3_ps1.ipynb"),  # the later one of two files of the same student
     ]
-    assert {name for name, _ in found.skipped} == {"b_1_2_ps1.ipynb", "readme.txt", "ps1.ipynb"}
+    assert "left out b_1_2_ps1.ipynb" in found.submissions[0].note
+    assert {name for name, _ in found.skipped} == {"readme.txt", "ps1.ipynb"}
     archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(folder / "a.ipynb", "download/a.ipynb")
