@@ -25,6 +25,7 @@ class Row:
     name: str = ""  # the name shown beside the id (the gradebook's, else the LMS's)
     late: bool | None = None  # after the due date (nbgrader), or marked late by the LMS
     submitted: str = ""  # when it was submitted (UTC), when known
+    seconds_late: float = 0.0  # after the due date and the extension (nbgrader's count)
 
 
 @dataclass
@@ -109,6 +110,7 @@ def read_table(course: Course, assignment: str) -> Table:
                     late_penalty=penalty,
                     name=_name(sub.student) or str(lms.get("name") or ""),
                     late=_late(sub, lms, found.duedate),
+                    seconds_late=float(sub.total_seconds_late or 0.0),
                     submitted=f"{sub.timestamp:%Y-%m-%d %H:%M:%S} UTC" if sub.timestamp else "",
                 )
             )
