@@ -335,6 +335,9 @@ def _find_nbgrader(folder: Path, assignment: str) -> Found:
         )
         if not any(name.endswith(".ipynb") for name in files):
             sent = sorted(n for n in files if n not in (LMS_FILE, TIMESTAMP_FILE))
+            links = sorted(str(q.relative_to(sub)) for q in sub.rglob("*") if q.is_symlink())
+            if links:
+                sent.append(f"links, never followed: {', '.join(links[:5])}")
             entry.problem = (
                 f"no notebook: the folder holds only {', '.join(sent[:5])}"
                 if sent

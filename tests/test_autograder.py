@@ -223,9 +223,12 @@ def test_the_csv_has_the_columns_and_the_totals(graded) -> None:
     run = graded("ps1")
     assert run.columns == [
         "student_id",
+        "name",
         *PS1_PARTS,
         "total",
         "max",
+        "late",
+        "submitted",
         "status",
         "message",
         "problems",
@@ -234,6 +237,8 @@ def test_the_csv_has_the_columns_and_the_totals(graded) -> None:
         parts = sum(float(row[p]) for p in PS1_PARTS)
         assert float(row["total"]) == parts, student
         assert row["max"] == "20" and row["status"] == "ok" and row["message"] == ""
+        # plain file names: no LMS said a name or lateness, and no time is known
+        assert row["name"] == row["late"] == row["submitted"] == "", row
 
 
 def test_report_prints_the_table_from_the_gradebook(graded, course: Path) -> None:
@@ -278,6 +283,7 @@ def test_nbgrader_layout_is_graded(second_run: Run, course: Path) -> None:
     assert "graded 3 submissions (nbgrader layout)" in second_run.stdout
     assert second_run.rows["new_student"]["status"] == "ok"
     assert second_run.rows["new_student"]["total"] == "20"
+    assert second_run.rows["new_student"]["submitted"] == "2025-03-01 10:00:00 UTC"
     assert second_run.scores["new_student"] == dict.fromkeys(PS1_PARTS, 0) | {
         "test_a_add_mul": 2, "test_a_max": 2, "test_a_exp_reciprocal": 2,
         "test_b_examples": 4, "test_b_more": 4, "test_c_visible": 3, "test_c_hidden": 3,
@@ -295,7 +301,7 @@ def test_a_broken_notebook_is_an_error_row_and_the_others_are_graded(second_run:
     broken = second_run.rows["broken"]
     assert broken["status"] == "error"
     assert "JSON" in broken["message"] and "ps1.ipynb" in broken["message"], broken
-    assert broken["total"] == "" and broken["test_b_more"] == ""
+    assert broken["total"] == broken["max"] == broken["test_b_more"] == ""
     assert "broken: ERROR ps1.ipynb is not valid JSON" in second_run.stderr
     assert "2 ok, 1 error" in second_run.stdout
     assert second_run.rows["correct"]["status"].startswith("ok")

@@ -179,9 +179,14 @@ def test_empty_folders(tmp_path: Path) -> None:
     (tmp_path / "nb" / "jsmith" / "ps1").mkdir(parents=True)
     (tmp_path / "nb" / "akim" / "ps1").mkdir(parents=True)
     (tmp_path / "nb" / "akim" / "ps1" / "answers.pdf").write_bytes(b"%PDF")
+    (tmp_path / "nb" / "lee" / "ps1").mkdir(parents=True)
+    (tmp_path / "nb" / "lee" / "ps1" / "ps1.ipynb").symlink_to(tmp_path / "elsewhere.ipynb")
     found = by_student(submissions.find(tmp_path / "nb", "ps1", ["ps1"]))
     assert found["jsmith"].problem == "no notebook: the folder is empty"
     assert found["akim"].problem == "no notebook: the folder holds only answers.pdf"
+    assert found["lee"].problem == (
+        "no notebook: the folder holds only links, never followed: ps1.ipynb"
+    )
 
 
 def test_lms_file_is_not_written_for_plain_names(tmp_path: Path) -> None:
