@@ -254,3 +254,17 @@ def test_resume_keeps_needs_manual_grading(graded, course: Path, download: Path)
     assert "left out leeann_1040_6543100_ps1.ipynb" in rows["1040"]["message"]
     assert (out / "feedback" / "1020.html").is_file()  # the kept students' pages too
     assert rows["1050"]["status"] == "error"
+
+
+def test_an_empty_folder_or_a_damaged_zip_stops_with_a_plain_message(
+    graded, course: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    text, code = cli("--course", str(course), "grade", "ps1", str(tmp_path / "empty"))
+    assert code == 1 and "no submission of ps1 found in" in text and "Traceback" not in text
+    damaged = tmp_path / "submissions.zip"
+    damaged.write_bytes(b"PK\3\4 the download stopped here")
+    text, code = cli("--course", str(course), "grade", "ps1", str(damaged))
+    assert code == 1 and "cannot be read as a zip" in text and "Traceback" not in text
+    rows = {r["student_id"] for r in read(course / "grades" / "ps1" / "ps1_grades.csv")}
+    assert rows >= {"1020", "1021"}  # the class's grades are still there
