@@ -116,9 +116,8 @@ class Result:
     layout: str
     kept: list[str] = field(default_factory=list)  # graded before and unchanged (``resume``)
     isolation: str = ""  # how the kernels were isolated, in plain words
-    notes: dict[str, str] = field(
-        default_factory=dict
-    )  # student -> what intake said (resubmission)
+    #: student -> what reading the folder said (another notebook left out, a namesake)
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> dict[str, Outcome]:
@@ -971,9 +970,15 @@ def _record_nothing(course: Course, assignment: str, nothing: list[Outcome]) -> 
         return out
     with course.gradebook() as gb:
         for outcome in nothing:
-            merge(course, gb, assignment, outcome)
-            save_outcome(course, assignment, outcome)
             outcome.log = outcome.error
+            try:
+                merge(course, gb, assignment, outcome)
+            except Exception as exc:  # the row says so; the other students go on
+                gb.db.rollback()
+                outcome.error += f" (and flagging it in the gradebook failed: {exc})"[:300]
+                outcome.log += "\n" + traceback.format_exc()
+            with contextlib.suppress(OSError):
+                save_outcome(course, assignment, outcome)
             out[outcome.student] = outcome
     return out
 
@@ -1122,7 +1127,7 @@ def _write_outputs(course: Course, result: Result, notebooks: list[str]) -> None
         problems[student] = stored_problems(course, result.assignment, student)
     write_csv(result.table, result.csv, result.status(), problems)
     pages = out / "feedback"
-    for student in result.kept:  # the pages as the gradebook has them now (manual grades)
+    for student in result.kept:  # their pages, as nbgrader made them (refresh makes them anew)
         result.feedback[student] = copy_pages(course, result.assignment, student, notebooks, out)
     for student, outcome in sorted(result.outcomes.items()):
         source = course.path("feedback", student, result.assignment)
