@@ -6,9 +6,11 @@ assignment's autograder (Gradescope's Ubuntu base image). Gradescope unpacks it 
 for every submission. The zip holds:
 
 * ``setup.sh`` -- a virtualenv in ``/autograder/venv`` with this project installed (``course``,
-  ``autograder`` and their dependencies, nbgrader among them); ``check_venv.sh`` first makes
-  sure ``python3`` can make a virtualenv with pip (and names Debian's ``python3-venv`` when it
-  cannot);
+  ``autograder`` and what grading needs, nbgrader among them, pinned in ``requirements.txt`` to
+  the versions installed where the zip was built: :func:`pinned_environment`);
+  ``check_venv.sh`` first makes sure ``python3`` is recent enough for those pins
+  (``python_version.txt``) and can make a virtualenv with pip (and names Debian's
+  ``python3-venv`` when it cannot);
 * ``run_autograder`` -- autogrades ``/autograder/submission/*.ipynb`` with
   ``python -m autograder gradescope-run``: the student's notebook graded by nbgrader exactly as
   ``grade`` does (one student, one worker), then ``/autograder/results/results.json`` in
@@ -39,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 import zipfile
@@ -63,18 +66,34 @@ apt-get update
 # bubblewrap: each student's kernel runs in an OS sandbox where the container allows one (the
 # grading falls back to a separate unprivileged user where it does not; results.json says which)
 apt-get install -y python3 python3-venv python3-pip bubblewrap util-linux
-bash "$(dirname "$0")/check_venv.sh" python3
+HERE="$(cd "$(dirname "$0")" && pwd)"
+bash "$HERE/check_venv.sh" python3 "$(cat "$HERE/python_version.txt")"
 python3 -m venv /autograder/venv
 /autograder/venv/bin/python -m pip install --upgrade pip
-/autograder/venv/bin/python -m pip install /autograder/source/project
+# what grading needs, at the versions the zip was built with; then the project itself, whose
+# other dependencies (the dashboard's voila, the notebooks' tests) grading never imports
+/autograder/venv/bin/python -m pip install -r "$HERE/requirements.txt"
+/autograder/venv/bin/python -m pip install --no-deps "$HERE/project"
 """
 
 CHECK_VENV_SH = """#!/usr/bin/env bash
-# Can PYTHON (default python3) make a virtualenv with pip in it? "python3 -m venv --help" works
-# without ensurepip, which Debian and Ubuntu ship apart (python3-venv), so one is made and
-# thrown away; when that fails, the message names the package to install.
+# check_venv.sh [PYTHON [OLDEST]]: is PYTHON (default python3) at least version OLDEST (the
+# oldest that every pinned package accepts), and can it make a virtualenv with pip in it?
+# "python3 -m venv --help" works without ensurepip, which Debian and Ubuntu ship apart
+# (python3-venv), so one is made and thrown away; each failure names what to do.
 set -uo pipefail
 PY="${1:-python3}"
+OLDEST="${2:-3.0}"
+AT_LEAST='import sys; v = tuple(map(int, sys.argv[1].split("."))); sys.exit(sys.version_info < v)'
+if ! "$PY" -c "$AT_LEAST" "$OLDEST"; then
+    {
+        echo "$PY is Python $("$PY" -c 'import platform; print(platform.python_version())'), older"
+        echo "than $OLDEST, the oldest that every package of requirements.txt (the versions the"
+        echo "zip was built with) accepts: choose a base image whose python3 is $OLDEST or newer"
+        echo "(Ubuntu 24.04 has 3.12), or build the zip with an environment of that image's Python."
+    } >&2
+    exit 1
+fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 if out="$("$PY" -m venv "$tmp/venv" 2>&1)" &&
@@ -103,6 +122,80 @@ mkdir -p "$ROOT/results"
 cd "$ROOT/source/nbgrader_course"
 exec "$PYTHON" -m autograder --course "$ROOT/source/nbgrader_course" gradescope-run {assignment}
 """
+
+
+#: the project's dependencies that grading never imports (the dashboard and the notebooks' tests)
+NOT_FOR_GRADING = ("voila", "nbval", "pytest")
+
+
+def _project_requirements() -> list[str]:
+    """The project's own dependencies (``pyproject.toml``; the installed metadata where Python
+    has no ``tomllib``)."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        from importlib.metadata import distribution
+
+        return list(distribution("backprop-course").requires or [])
+    data = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+    return list(data["project"]["dependencies"])
+
+
+def pinned_environment() -> tuple[list[str], str]:
+    """``name==version`` of every package grading installs (the project's dependencies less
+    :data:`NOT_FOR_GRADING`, and all that they need, with the extras asked for), at the version
+    installed here, where the tests pass; and the oldest Python version (``3.N``) that all of
+    them accept (the highest lower bound of their ``Requires-Python``).
+
+    ``setup.sh`` installs these (``requirements.txt``), then the project without its
+    dependencies, so Gradescope grades with the versions this zip was built with, not whatever is
+    newest on the day the image is built, and without what grading never imports.
+    """
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    def wanted(req: Requirement, extras: tuple[str, ...]) -> bool:
+        if req.marker is None:
+            return True
+        return any(req.marker.evaluate({"extra": extra}) for extra in ("", *extras))
+
+    todo = [
+        (Requirement(r), ())
+        for r in _project_requirements()
+        if canonicalize_name(Requirement(r).name) not in NOT_FOR_GRADING
+    ]
+    found: dict[str, tuple[str, str]] = {}  # name -> (version, Requires-Python)
+    done: set[tuple[str, str]] = set()
+    while todo:
+        req, extras = todo.pop()
+        if not wanted(req, extras):
+            continue
+        name = canonicalize_name(req.name)
+        keys = {(name, e) for e in ("", *sorted(req.extras))}
+        if keys <= done:
+            continue
+        done |= keys
+        try:
+            dist = distribution(req.name)
+        except PackageNotFoundError:
+            raise RuntimeError(
+                f"{req.name} (needed by grading) is not installed in {sys.prefix}: build the "
+                "Gradescope zip from the project's environment (make install)"
+            ) from None
+        found[name] = (dist.version, dist.metadata.get("Requires-Python") or "")
+        todo += [(Requirement(r), tuple(req.extras)) for r in dist.requires or []]
+    floors = [
+        Version(spec.version)
+        for _, wants in found.values()
+        for spec in SpecifierSet(wants)
+        if spec.operator in (">=", ">", "~=")
+    ]
+    oldest = str(max(floors, default=Version("3.0")))
+    return [f"{name}=={version}" for name, (version, _) in sorted(found.items())], oldest
 
 
 def build_zip(
@@ -137,6 +230,12 @@ def build_zip(
                 shutil.copy2(source, stage / "project" / name)
         (stage / "setup.sh").write_text(SETUP_SH)
         (stage / "check_venv.sh").write_text(CHECK_VENV_SH)
+        pins, oldest = pinned_environment()
+        (stage / "requirements.txt").write_text(
+            "# the versions this zip was built and tested with (python -m autograder gradescope)\n"
+            + "".join(f"{line}\n" for line in pins)
+        )
+        (stage / "python_version.txt").write_text(f"{oldest}\n")
         (stage / "run_autograder").write_text(RUN_AUTOGRADER.format(assignment=assignment))
         (stage / "gradescope.json").write_text(
             json.dumps(

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import zipfile
+from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from autograder.coursedir import Course
-from autograder.gradescope import CHECK_VENV_SH, results, submission_times
+from autograder.gradescope import CHECK_VENV_SH, pinned_environment, results, submission_times
 from autograder.grading import Outcome
 from autograder.report import read_table
 
@@ -71,6 +75,38 @@ def test_the_venv_check_names_python3_venv_when_ensurepip_is_missing(tmp_path: P
     version = "{}.{}".format(*sys.version_info[:2])
     assert f"apt-get install -y python3-venv python{version}-venv" in proc.stderr
     assert "ensurepip" in proc.stderr
+
+
+def test_the_venv_check_says_when_python_is_older_than_the_pins(tmp_path: Path) -> None:
+    script = tmp_path / "check_venv.sh"
+    script.write_text(CHECK_VENV_SH)
+    proc = subprocess.run(["bash", script, sys.executable, "9.1"], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert f"is Python {platform.python_version()}, older\nthan 9.1" in proc.stderr
+    assert "base image whose python3 is 9.1 or newer" in proc.stderr
+    fake = tmp_path / "python3"  # old enough, but without ensurepip: the next check speaks
+    fake.write_text(FAKE_PYTHON.format(python=sys.executable))
+    fake.chmod(0o755)
+    proc = subprocess.run(["bash", script, str(fake), "3.0"], capture_output=True, text=True)
+    assert proc.returncode == 1 and "python3-venv" in proc.stderr and "older" not in proc.stderr
+
+
+def test_the_pins_are_the_installed_versions_of_what_grading_needs() -> None:
+    pins, oldest = pinned_environment()
+    versions = dict(line.split("==") for line in pins)
+    assert len(versions) == len(pins) and all(versions.values())
+    for name, version in versions.items():
+        assert metadata.version(name) == version, name
+    # the project's own dependencies, and what they need in turn
+    for name in ("nbgrader", "numpy", "latex2mathml", "wcwidth", "nbconvert", "jupyter-client"):
+        assert name in versions, name
+    for name in ("voila", "nbval"):  # the dashboard's and the notebooks' tests only
+        assert name not in versions, name
+    # the oldest Python named is one every pinned package accepts, and this one is not older
+    assert Version(platform.python_version()) >= Version(oldest)
+    for name in versions:
+        wants = metadata.metadata(name).get("Requires-Python") or ""
+        assert oldest in SpecifierSet(wants), (name, wants, oldest)
 
 
 @pytest.mark.slow
@@ -166,14 +202,29 @@ def test_a_late_gradescope_submission_gets_nbgraders_penalty(course: Path, tmp_p
     root = tmp_path / "autograder"
     with zipfile.ZipFile(archive) as zf:
         zf.extractall(root / "source")
-        assert "check_venv.sh" in zf.namelist()
-        assert 'check_venv.sh" python3' in zf.read("setup.sh").decode()
+        assert {"check_venv.sh", "requirements.txt", "python_version.txt"} <= set(zf.namelist())
+        setup = zf.read("setup.sh").decode()
+        pins = zf.read("requirements.txt").decode()
+    assert 'check_venv.sh" python3 "$(cat "$HERE/python_version.txt")"' in setup
+    assert 'pip install -r "$HERE/requirements.txt"' in setup
+    assert 'pip install --no-deps "$HERE/project"' in setup
+    assert f"\nnbgrader=={metadata.version('nbgrader')}\n" in pins
     config = root / "source" / "nbgrader_course" / "nbgrader_config.py"
     config.write_text(config.read_text() + '\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
     (root / "submission").mkdir()
     shutil.copy(SAMPLE / "ps1" / "correct.ipynb", root / "submission" / "ps1.ipynb")
     (root / "submission_metadata.json").write_text(json.dumps(METADATA))
-    env = dict(os.environ, GRADESCOPE_ROOT=str(root), GRADESCOPE_PYTHON=sys.executable)
+    # as in the zip's environment, which has no voila, nbval or pytest: importing one fails
+    missing = tmp_path / "missing"
+    for name in ("voila", "nbval", "pytest"):
+        (missing / name).mkdir(parents=True)
+        (missing / name / "__init__.py").write_text(f"raise ImportError('no {name} here')\n")
+    env = dict(
+        os.environ,
+        GRADESCOPE_ROOT=str(root),
+        GRADESCOPE_PYTHON=sys.executable,
+        PYTHONPATH=os.pathsep.join([str(missing), *sys.path]),
+    )
     proc = subprocess.run(
         ["bash", str(root / "source" / "run_autograder")],
         env=env,
