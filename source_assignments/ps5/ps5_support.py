@@ -560,7 +560,9 @@ def _depth(params: Mapping[str, Array]) -> int:
 def _draw_params(rng: np.random.Generator, sizes: Sequence[int]) -> dict[str, Array]:
     params = {}
     for l in range(1, len(sizes)):
-        params[f"W{l}"] = rng.normal(scale=1.0 / np.sqrt(sizes[l - 1]), size=(sizes[l], sizes[l - 1]))
+        params[f"W{l}"] = rng.normal(
+            scale=1.0 / np.sqrt(sizes[l - 1]), size=(sizes[l], sizes[l - 1])
+        )
         params[f"b{l}"] = rng.normal(scale=0.5, size=(sizes[l], 1))
     return params
 
@@ -691,8 +693,9 @@ def network_mistakes(
     data = network_cost(X, y, params, 0.0)
     penalty = network_cost(X, y, params, l2) - data
     bias_penalty = l2 * sum(float(np.sum(params[f"b{l}"] ** 2)) for l in range(1, L + 1))
-    weights, biases = tuple(f"W{l}" for l in range(L, 0, -1)), tuple(
-        f"b{l}" for l in range(L, 0, -1)
+    weights, biases = (
+        tuple(f"W{l}" for l in range(L, 0, -1)),
+        tuple(f"b{l}" for l in range(L, 0, -1)),
     )
     mistakes_J: dict[str, float] = {}
     per_name: dict[str, dict[str, Array]] = {k: {} for k in _order(L)}
@@ -776,7 +779,12 @@ def network_mistakes(
 
 
 def _compose(
-    layers: Sequence[Callable], X: Array, y: Array, params: Mapping[str, Array], l2: float, part: str
+    layers: Sequence[Callable],
+    X: Array,
+    y: Array,
+    params: Mapping[str, Array],
+    l2: float,
+    part: str,
 ) -> tuple[float, dict[str, Array]] | None:
     """``(J, grads)`` of the network built from a student's layers of part (a), chained as the
     reference chains its own (the output layer and the penalty are the reference's); None when
@@ -806,7 +814,9 @@ def _compose(
             grads[f"W{l}"] = np.asarray(dW, dtype=np.float64) + 2.0 * l2 * params[f"W{l}"]
             grads[f"b{l}"] = np.asarray(db, dtype=np.float64)
             if l > 1:
-                dZ = checks.call_student(relu_backward, dA, caches[l - 2][1], part=part, forbid=FORBID)
+                dZ = checks.call_student(
+                    relu_backward, dA, caches[l - 2][1], part=part, forbid=FORBID
+                )
         return J, grads
     except Exception as exc:  # noqa: BLE001 (any failure: the layers cannot be chained)
         if type(exc).__name__ == "KernelGone":
@@ -857,7 +867,9 @@ def check_network(
     L = _depth(params)
     params = {k: np.array(params[k], dtype=np.float64) for k in _keys(L)}
     m = X.shape[1]
-    sizes = "-".join(str(n) for n in [X.shape[0]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)])
+    sizes = "-".join(
+        str(n) for n in [X.shape[0]] + [params[f"W{l}"].shape[0] for l in range(1, L + 1)]
+    )
     if hidden is None:
         where = f"network {sizes}, batch m = {m}, l2 = {l2:g}"
     else:
@@ -919,7 +931,9 @@ def check_network(
 TEST_FUNCTIONS: dict[str, Callable[[Array], float]] = {
     "sum of squares": lambda x: float(np.sum(x**2)),
     "sum of cubes": lambda x: float(np.sum(x**3)),
-    "weighted sines": lambda x: float(np.sum(np.arange(1, x.size + 1).reshape(x.shape) * np.sin(x))),
+    "weighted sines": lambda x: float(
+        np.sum(np.arange(1, x.size + 1).reshape(x.shape) * np.sin(x))
+    ),
     "log-sum-exp": lambda x: float(np.log(np.sum(np.exp(x)))),
     "product": lambda x: float(np.prod(x)),
 }
@@ -959,8 +973,8 @@ def grad_check_mistakes(name: str, x: Array, h: float) -> dict[str, Array]:
         "where the centred difference's shrinks like h^2. Step to both sides of x.": _one_sided(
             f, x, h, -1.0
         ),
-        "your differences are twice too large: the two points you compare are 2h apart, "
-        "not h.": 2 * centred,
+        "your differences are twice too large: check the distance between the two points "
+        "whose values you compare.": 2 * centred,
         "you nudged every entry of x at once: each entry of the gradient needs its own "
         "nudge, with the other entries left where they are.": np.full_like(x, together),
     }
