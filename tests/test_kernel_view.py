@@ -53,6 +53,7 @@ APPROVED = {
     "ps5": {
         "KERNEL", "TEST_FUNCTIONS", "affine_case", "activation_case", "network_case",
         "kink_network_case", "digits_split", "predict", "accuracy", "_draw_params", "_keys",
+        "_sizes",
     },
 }  # fmt: skip
 #: what a support module may import at its top level (modules and typing names, no code of ours

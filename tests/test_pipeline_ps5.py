@@ -456,6 +456,17 @@ def test_the_grader_reads_every_forbidden_module(support: ModuleType) -> None:
     assert "course.data" not in read  # the digits' loader
 
 
+def test_the_cases_say_how_to_call_them(support: ModuleType) -> None:
+    """A student's scratch cell that passes the sizes wrong is told what they are."""
+    for sizes in ([3], 5, [3, 0, 2], [3, 2.5, 2]):
+        with pytest.raises(ValueError, match="For example \\[3, 4, 2\\]"):
+            support.network_case(0, sizes, 4)
+    with pytest.raises(ValueError, match="number of examples in the batch"):
+        support.kink_network_case(0, [3, 4, 2], 0)
+    X, y, params = support.network_case(0, (3, 4, 2), 2)
+    assert X.shape == (3, 2) and y.shape == (2,) and list(params) == ["W1", "b1", "W2", "b2"]
+
+
 def test_points_give_partial_credit(support: ModuleType, capsys) -> None:
     def fail():
         raise support.checks.CheckFailure("Your thing is wrong.\n  Likely bug: a slip.")

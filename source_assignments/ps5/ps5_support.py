@@ -557,6 +557,22 @@ def _depth(params: Mapping[str, Array]) -> int:
     return len(params) // 2
 
 
+def _sizes(sizes: Sequence[int], m: int) -> list[int]:
+    """``sizes`` as a list of positive whole numbers, at least two, or an error that says how
+    to pass them (a student calls the case functions in scratch cells)."""
+    ok = isinstance(sizes, (list, tuple)) and len(sizes) >= 2
+    ok = ok and all(isinstance(n, (int, np.integer)) and n >= 1 for n in sizes)
+    if not ok:
+        raise ValueError(
+            f"sizes should list the widths n_0, n_1, ..., n_L of the network's layers, the "
+            f"inputs first and the classes last, at least two positive whole numbers; got "
+            f"{sizes!r}. For example [3, 4, 2]: 3 inputs, 4 hidden ReLU units, 2 classes."
+        )
+    if not isinstance(m, (int, np.integer)) or m < 1:
+        raise ValueError(f"m is the number of examples in the batch, at least 1; got {m!r}.")
+    return [int(n) for n in sizes]
+
+
 def _draw_params(rng: np.random.Generator, sizes: Sequence[int]) -> dict[str, Array]:
     params = {}
     for l in range(1, len(sizes)):
@@ -589,7 +605,7 @@ def network_case(
     gradient. The biases are not zero (so weight decay on them would show); ``scale``
     multiplies the output layer's weights (large logits).
     """
-    sizes = [int(n) for n in sizes]
+    sizes = _sizes(sizes, m)
     rng = np.random.default_rng(seed)
     for _ in range(1000):
         X = rng.normal(size=(sizes[0], m))
@@ -613,7 +629,7 @@ def kink_network_case(
 ) -> tuple[Array, Array, dict[str, Array]]:
     """A case where some pre-activations of the first hidden layer are exactly 0 (small whole
     numbers), on the ReLU's kink."""
-    sizes = [int(n) for n in sizes]
+    sizes = _sizes(sizes, m)
     rng = np.random.default_rng(seed)
     for _ in range(1000):
         X = rng.integers(-2, 3, size=(sizes[0], m)).astype(np.float64)
