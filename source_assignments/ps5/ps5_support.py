@@ -58,9 +58,16 @@ FORBID = (
     "course.train",
     "course.optim",
     "course.graph",
+    "micrograd",
     "torch",
     "jax",
     "autograd",
+    "tensorflow",
+    "keras",
+    "sklearn",
+    "scipy",
+    "sympy",
+    "mpmath",
 )
 # Part (d): the training loop is yours as well; other libraries' training is not allowed either
 # (a literal tuple: the grader reads it without importing this module)
@@ -73,12 +80,16 @@ FORBID_TRAINING = (
     "course.train",
     "course.optim",
     "course.graph",
+    "micrograd",
     "torch",
     "jax",
     "autograd",
     "tensorflow",
     "keras",
     "sklearn",
+    "scipy",
+    "sympy",
+    "mpmath",
 )
 # What the notebook's own cells may use while the assignment is graded: the student's kernel
 # gets these (and what they need) only; the checks and the reference answers run in the grader
