@@ -253,19 +253,21 @@ def test_step_shows_exactly_the_first_k_gradients(make):
     counts = []
     for k in range(n + 1):
         fig = viz.draw_graph(f, step=k)
-        grads = texts(fig, viz.RED, gid="grad")
-        # the stub's 1.00 is known from the start; then one number per finished step
+        # the stub's 1.00 is known from the start; then one number per step taken, the last
+        # one (step k, just computed) in orange
+        grads = texts(fig, viz.RED, gid="grad") + texts(fig, viz.ORANGE, gid="grad-current")
         assert len(grads) == k + 1
         expected = sorted([_fmt(s.total) for s in steps[:k]] + ["1.00"])
         assert sorted(strings(grads)) == expected
-        counts.append(len(texts(fig, viz.RED)))
+        counts.append(len(grads))
         current = patches(fig, "edge-current")
-        if k < n:
+        (caption,) = strings(texts(fig, gid="caption"))
+        assert caption.startswith(f"step {k} of {n}")
+        if k > 0:
             assert len(current) == 1
             assert same_color(current[0].get_edgecolor(), viz.ORANGE)
             assert current[0].get_linewidth() > patches(fig, "edge")[0].get_linewidth()
-            s = steps[k]
-            (caption,) = strings(texts(fig, gid="caption"))
+            s = steps[k - 1]
             assert "local" in caption and "upstream" in caption
             assert (
                 f"{_fmt(s.local)} × upstream {_fmt(s.upstream)} = {_fmt(s.contribution)}" in caption
@@ -273,9 +275,10 @@ def test_step_shows_exactly_the_first_k_gradients(make):
             assert strings(texts(fig, viz.ORANGE, gid="grad-current")) == [_fmt(s.contribution)]
         else:
             assert current == []
-            assert "finished" in strings(texts(fig, gid="caption"))[0]
+            assert "before the sweep" in caption
+        assert ("the sweep is done" in caption) == (k == n)
         plt.close(fig)
-    assert counts == sorted(counts) and counts[-1] > counts[0]
+    assert counts == list(range(1, n + 2))
     # the sweep is replayed from backward_steps: .grad is untouched
     assert all(v.grad == 0 for v in topological_order(f))
 
@@ -285,13 +288,15 @@ def test_last_step_matches_full_drawing():
     last = viz.draw_graph(f, step=len(backward_steps(f)))
     f.backward()
     full = viz.draw_graph(f)
-    assert sorted(strings(texts(last, viz.RED))) == sorted(strings(texts(full, viz.RED)))
+    # the last step's number is orange (just computed), every other one red as in full
+    known = texts(last, viz.RED) + texts(last, viz.ORANGE, gid="grad-current")
+    assert sorted(strings(known)) == sorted(strings(texts(full, viz.RED)))
 
 
 def test_step_highlights_the_right_edge():
     f, x, y, z = lecture_example()
     steps = backward_steps(f)
-    k = next(i for i, s in enumerate(steps) if s.parent is z)
+    k = next(i for i, s in enumerate(steps, start=1) if s.parent is z)
     fig = viz.draw_graph(f, step=k)
     (current,) = patches(fig, "edge-current")
     (zx, zy) = next(t.get_position() for t in texts(fig, gid="leaf") if t.get_text() == "z")
