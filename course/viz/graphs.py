@@ -167,7 +167,10 @@ def draw_graph(
 
     Inputs (leaves) are on the left in the first column, the output on the right; every other
     node sits in the column of its depth (the longest path from a leaf), and the nodes of a column
-    are ordered to avoid crossing edges (barycentre heuristic). A gate is a circle showing its
+    are ordered to avoid crossing edges (barycentre heuristic from several seeded starts). A
+    drawing wider than a notebook shows at full size (:data:`course.viz.DISPLAY_WIDTH`) is folded
+    into rows where one edge joins two columns (a chain of gates), that edge running back below
+    the row like a line of text wrapping. A gate is a circle showing its
     name (``op``), a leaf a box showing its ``label`` (or ``u<k>``, ``k`` = its position in the
     creation order ``u_1 ... u_n`` of the graph).
 
@@ -269,8 +272,14 @@ def draw_graph(
     deg = _out_degree(root)
     current = grads.current
     current_key = (current.parent, current.node, current.slot) if current else None
+    # (edges bent apart first in their column: they have the least room for their numbers)
     order = sorted(
-        range(len(geoms)), key=lambda i: (verts[routes[i].chain[0]].col, -geoms[i].polyline[0][1])
+        range(len(geoms)),
+        key=lambda i: (
+            verts[routes[i].chain[0]].col,
+            routes[i].bend == 0,
+            -geoms[i].polyline[0][1],
+        ),
     )
     for i in order:
         r = routes[i]
@@ -366,7 +375,8 @@ def _render(
     def fs(size: float) -> float:
         return max(_MIN_FS, size * scale)
 
-    for g in geoms:
+    # an edge and its numbers share a label "_edge <i>" (underscore: never in a legend)
+    for i, g in enumerate(geoms):
         r = g.route
         is_current = (r.parent, r.child, r.slot) == current_key
         arrow = FancyArrowPatch(
@@ -377,6 +387,7 @@ def _render(
             color=ORANGE if is_current else _EDGE_COLOUR,
             zorder=3 if is_current else 1,
             gid="edge-current" if is_current else "edge",
+            label=f"_edge {i}",
         )
         ax.add_patch(arrow)
     # output stub
@@ -393,6 +404,7 @@ def _render(
             shrinkB=0,
             zorder=1,
             gid="stub",
+            label=f"_edge {len(geoms)}",
         )
     )
     for v in real:
@@ -446,6 +458,7 @@ def _render(
             fontweight=lab.weight,
             zorder=6,
             gid=lab.gid,
+            label=f"_edge {lab.edge}" if lab.edge is not None else "",
         )
     if caption:
         ax.text(

@@ -33,6 +33,7 @@ from course.graph import Value
 from course.losses import OUTPUT_LOSSES, cross_entropy, cross_entropy_grad
 from course.mlp import MLP
 from course.viz import draw_graph
+from course.widgets import show as show_figure
 
 
 def show(name, a):
@@ -139,9 +140,7 @@ agree("engine vs 2 m", grad_m_engine, df_dm, tol=1e-12)
 # sum of the two red numbers leaving it, $\sum_k 2m_k W_{kj}$.
 
 # %%
-fig, ax = plt.subplots(figsize=(10.5, 6.5))
-draw_graph(fv, ax=ax, title="f = ||Wx||^2 as a scalar graph: values (green), gradients (red)")
-plt.show()
+show_figure(draw_graph(fv, title="f = ||Wx||^2 as a scalar graph: values (green), gradients (red)"))
 
 # %% [markdown]
 # ## 2. The dimension check
