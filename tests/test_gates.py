@@ -13,6 +13,7 @@ import ipywidgets as W  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import same_color  # noqa: E402
+from readable import smallest_text  # noqa: E402
 
 from course import gates, viz  # noqa: E402
 from course.graph import Value, backward_steps, edges, topological_order  # noqa: E402
@@ -464,3 +465,19 @@ def test_public_functions_are_documented_and_typed():
             assert sig.return_annotation is not inspect.Signature.empty, public
             for p in sig.parameters.values():
                 assert p.annotation is not inspect.Parameter.empty, (public, p.name)
+
+
+@pytest.mark.parametrize("gate", list(gates.GATES))
+def test_gate_figures_are_readable_where_the_notebook_shows_them(gate):
+    fig, _ = gates.gate_figure(gate, 1.5, -2.0, upstream=2.0)
+    size, text = smallest_text(fig)
+    assert size >= viz.MIN_FONT_SIZE, f"{gate}: {text!r} is shown at {size:.1f} pt"
+
+
+@pytest.mark.parametrize("name", list(gates.EXAMPLES))
+def test_step_figures_are_readable_where_the_notebook_shows_them(name):
+    for step in range(gates.example_steps(name) + 1):
+        fig, _ = gates.example_step_figure(name, step)
+        size, text = smallest_text(fig)
+        assert size >= viz.MIN_FONT_SIZE, f"{name}, step {step}: {text!r} at {size:.1f} pt"
+        plt.close(fig)

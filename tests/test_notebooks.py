@@ -6,8 +6,10 @@ The notebooks' outputs themselves are checked by nbval (``make test`` runs
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import struct
 import sys
 from pathlib import Path
 
@@ -19,6 +21,8 @@ SOURCES = sorted((NOTEBOOKS / "src").glob("*.py"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import nbbuild  # noqa: E402
+
+from course.viz import DISPLAY_WIDTH, MIN_FONT_SIZE  # noqa: E402
 
 MACHINE_PATH = re.compile(r"(/work/|/tmp/|/root/|/home/[a-z]|\\\\Users\\\\|C:\\\\)")
 
@@ -138,3 +142,26 @@ def test_parse_source_round_trip():
     assert cells[1].source == "x = 1" and cells[1].metadata["tags"] == ["a"]
     with pytest.raises(ValueError, match="must start with '# '"):
         nbbuild.parse_source("# %% [markdown]\n#no space\n")
+
+
+def _png_width(data: str) -> int:
+    return struct.unpack(">I", base64.b64decode(data[:44])[16:20])[0]
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_figures_are_shown_at_a_readable_size(source):
+    """A notebook shows a figure at most DISPLAY_WIDTH inches (at 100 dpi) wide and shrinks a
+    wider one with its text; matplotlib's text is 10 pt unless a source says otherwise. So every
+    stored figure is shrunk by at most 10 % (10 pt stays above MIN_FONT_SIZE), and no source
+    asks for a font size below MIN_FONT_SIZE."""
+    nb = json.loads((NOTEBOOKS / f"{source.stem}.ipynb").read_text())
+    limit = 100 * DISPLAY_WIDTH * 10 / MIN_FONT_SIZE
+    for i, cell in enumerate(nb["cells"]):
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                width = _png_width(png)
+                assert width <= limit, f"cell {i}: a figure {width} px wide is shrunk to fit"
+    sizes = re.findall(r"fontsize=(\d+(?:\.\d+)?)", source.read_text())
+    small = [s for s in sizes if float(s) < MIN_FONT_SIZE]
+    assert not small, f"font sizes below {MIN_FONT_SIZE} pt: {small}"

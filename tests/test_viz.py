@@ -756,6 +756,21 @@ def test_arguments_of_the_wrong_kind_are_type_errors_and_bad_values_value_errors
         viz.plot_history(words)
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: viz.plot_history(make_history(n=20)),
+        lambda: viz.plot_history(make_history(n=20, acc=False)),
+        lambda: viz.plot_decision_boundary(by_sign, *blobs(60)),
+    ],
+    ids=["history with accuracy", "history", "decision boundary"],
+)
+def test_training_plots_are_readable_where_the_notebook_shows_them(make):
+    fig = make()
+    size, text = smallest_text(fig)
+    assert size >= viz.MIN_FONT_SIZE, f"{text!r} is shown at {size:.1f} pt"
+
+
 # --------------------------------------------------------------------------------------------
 # one PNG of each kind, for looking at (set VIZ_PNG_DIR to keep them)
 # --------------------------------------------------------------------------------------------

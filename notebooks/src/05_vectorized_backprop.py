@@ -208,7 +208,7 @@ image = ax.imshow(T_demo.transpose(1, 0, 2).reshape(n_out, n_out * n_in), cmap="
 for i in range(1, n_out):
     ax.axvline(i * n_in - 0.5, color="0.4", lw=1)
 ax.set_xticks(range(n_out * n_in))
-ax.set_xticklabels([f"i={i + 1}\nk={k + 1}" for i in range(n_out) for k in range(n_in)], fontsize=8)
+ax.set_xticklabels([f"i={i + 1}\nk={k + 1}" for i in range(n_out) for k in range(n_in)], fontsize=10)
 ax.set_yticks(range(n_out))
 ax.set_yticklabels([f"j={j + 1}" for j in range(n_out)])
 ax.set_xlabel("output index i of z and input index k of W_jk", fontsize=11)
