@@ -66,28 +66,36 @@ def _without_version(metadata: dict) -> dict:
     return {**metadata, "language_info": info}
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_metadata_is_what_a_fresh_kernel_writes(source, fresh_kernel):
+#: every notebook a student opens: the lessons, the assignments (released as they are) and the
+#: dashboard
+OPENED = [NOTEBOOKS / f"{s.stem}.ipynb" for s in SOURCES] + sorted(
+    [*ROOT.glob("source_assignments/*/*.ipynb"), ROOT / "dashboard" / "dashboard.ipynb"]
+)
+
+
+@pytest.mark.parametrize("path", OPENED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_metadata_is_what_a_fresh_kernel_writes(path, fresh_kernel):
     """Stored metadata that differs from the kernel's marks the notebook modified on opening,
     and a student who saves it then has a conflict on the next git pull."""
-    stored = json.loads((NOTEBOOKS / f"{source.stem}.ipynb").read_text())["metadata"]
-    assert _without_version(stored) == _without_version(fresh_kernel), (
+    stored = json.loads(path.read_text())["metadata"]
+    kernel = {k: v for k, v in stored.items() if k in ("kernelspec", "language_info")}
+    assert _without_version(kernel) == _without_version(fresh_kernel), (
         "rebuild the notebook (make notebooks): its metadata is not what the kernel writes"
     )
 
 
 def test_notebooks_store_one_python_version_the_kernels(fresh_kernel):
-    """The whole series stores one Python version: the one the building kernel reported.
+    """Every notebook stores one Python version: the one the building kernel reported.
 
     A kernel reports its exact version (3.11.7, not 3.11), so no stored version matches every
     machine. The notebooks hold the version of the environment that builds and checks them
     (``make notebooks`` and CI); on a machine with another Python the comparison is skipped, as
     rebuilding there would only move the difference to every other machine."""
     stored = {
-        s.stem: json.loads((NOTEBOOKS / f"{s.stem}.ipynb").read_text())["metadata"][
-            "language_info"
-        ].get("version")
-        for s in SOURCES
+        str(p.relative_to(ROOT)): json.loads(p.read_text())["metadata"]["language_info"].get(
+            "version"
+        )
+        for p in OPENED
     }
     versions = set(stored.values())
     assert len(versions) == 1 and None not in versions, (
