@@ -9,7 +9,8 @@ nbgrader notebooks needs:
 
 * **what is compared**: the code of each student's answer cells (matched to the assignment's by
   grade id, whatever the notebook's metadata claims) and of the cells the student added; never
-  the locked cells (setup, tests), which are the same for everybody;
+  the locked cells (setup, tests), which are the same for everybody, nor a cell left as the
+  release gave it (the commented scratch cells);
 * **what is ignored**: the released notebook's answer cells (the stubs, the given signatures and
   docstrings) are boilerplate, removed from every fingerprint;
 * **what else is compared**: the ``course`` package and the assignment's support module, which
@@ -110,8 +111,14 @@ def answer_ids(source_nb: nbformat.NotebookNode) -> tuple[set[str], set[str]]:
     return answers, locked
 
 
-def student_code(nb: nbformat.NotebookNode, answers: set[str], locked: set[str]) -> str:
-    """The code a student wrote: their answer cells and the code cells they added, in order."""
+def student_code(
+    nb: nbformat.NotebookNode,
+    answers: set[str],
+    locked: set[str],
+    given: frozenset[str] = frozenset(),
+) -> str:
+    """The code a student wrote: their answer cells and the code cells they added, in order,
+    without the cells left as the release gave them (``given``: the released cells' sources)."""
     parts = []
     for cell in nb.get("cells", []):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
@@ -122,7 +129,7 @@ def student_code(nb: nbformat.NotebookNode, answers: set[str], locked: set[str])
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(str(s) for s in source)
-        if isinstance(source, str) and source.strip():
+        if isinstance(source, str) and source.strip() and source not in given:
             parts.append(source)
     return "\n\n".join(parts)[:MAX_CHARS]
 
@@ -230,6 +237,7 @@ def run(
     answers: set[str] = set()
     locked: set[str] = set()
     given = []
+    unchanged: set[str] = set()
     for name in notebooks:
         src = nbformat.read(source / f"{name}.ipynb", as_version=4)
         a, lk = answer_ids(src)
@@ -241,7 +249,9 @@ def run(
                 f"{released} is missing: the released notebook tells what every student was "
                 f"given. Release it first: python -m autograder release {assignment}"
             )
-        given.append(released_code(nbformat.read(released, as_version=4), a))
+        released_nb = nbformat.read(released, as_version=4)
+        given.append(released_code(released_nb, a))
+        unchanged |= {c.source for c in released_nb.cells if c.cell_type == "code"}
     found = submissions.find(folder, assignment, notebooks, layout, regex)
     students, skipped = [], list(found.skipped)
     for sub in found.submissions:
@@ -254,7 +264,7 @@ def run(
             except Exception as exc:  # not a notebook: nothing to compare
                 skipped.append((sub.origin, f"not a readable notebook ({type(exc).__name__})"))
                 break
-            texts.append(student_code(nb, answers, locked))
+            texts.append(student_code(nb, answers, locked, frozenset(unchanged)))
         else:
             students.append(Code(sub.student, "student", "\n\n".join(texts), sub.origin))
     support = sorted(p for p in source.glob("*.py"))
