@@ -337,6 +337,9 @@ def parser() -> argparse.ArgumentParser:
     run = sub.add_parser("gradescope-run", help=argparse.SUPPRESS)
     run.add_argument("assignment")
     run.set_defaults(func=cmd_gradescope_run)
+    # argparse lists a subcommand even with help=SUPPRESS (as "==SUPPRESS=="): the command that
+    # Gradescope's run_autograder calls is not one an instructor types
+    sub._choices_actions = [a for a in sub._choices_actions if a.dest != "gradescope-run"]
     return p
 
 

@@ -602,3 +602,11 @@ def test_trusted_verdicts_agree_with_the_students_own_run(
 def test_the_run_says_how_the_kernels_were_isolated(graded) -> None:
     run = graded("ps1")
     assert "isolation: OS sandbox (bubblewrap" in run.stdout, run.stdout[-2000:]
+
+
+def test_the_help_lists_only_the_instructors_commands(capsys) -> None:
+    from autograder.cli import parser
+
+    text = parser().format_help()
+    assert "similarity" in text and "gradescope" in text
+    assert "SUPPRESS" not in text and "gradescope-run" not in text
