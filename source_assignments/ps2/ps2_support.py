@@ -255,8 +255,8 @@ def _check_float64(name: str, got: Any, context: str) -> None:
         got,
         context=context,
         like=", like z",
-        integers="return floats, for example (z > 0).astype(float) or np.where(z > 0, 1.0, 0.0) "
-        "instead of integers.",
+        integers="return floats instead of integers: a comparison or an integer array has to "
+        "become float64 before it is returned (the instructions of part (c) say how).",
     )
 
 
@@ -270,36 +270,39 @@ def forward_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
     with np.errstate(all="ignore"):
         if name == "sigmoid":
             return {
-                "you computed 1 / (1 + e^z) = sigma(-z): the exponent is -z, "
-                "sigma(z) = 1 / (1 + e^(-z)).": act.sigmoid(-z),
-                "you returned e^(-z) / (1 + e^(-z)) = 1 - sigma(z); sigma(z) = 1 / (1 + e^(-z)) "
-                "= e^z / (1 + e^z).": 1.0 - act.sigmoid(z),
+                "you computed sigma(-z) = 1 - sigma(z): the sign of the exponent is flipped. "
+                "Compare your exponent with the definition of part (a).": act.sigmoid(-z),
+                "you returned 1 - sigma(z) (the sigmoid mirrored: 0 where it should be 1): "
+                "look at the numerator of your fraction.": 1.0 - act.sigmoid(z),
             }
         if name == "tanh":
             return {
-                "you computed 2 sigma(z) - 1, but tanh(z) = 2 sigma(2z) - 1: the argument of "
-                "sigma is 2z.": 2.0 * act.sigmoid(z) - 1.0,
+                "you computed 2 sigma(z) - 1: tanh is a stretched sigmoid, but the argument of "
+                "your sigma is wrong (see part (b)).": 2.0 * act.sigmoid(z) - 1.0,
             }
         if name == "relu":
             found = {
-                "you returned min(z, 0); ReLU is max(0, z).": np.minimum(z, 0.0),
-                "you returned the unit step u(z) (ReLU's derivative); ReLU itself is "
-                "max(0, z).": act.relu_prime(z),
+                "you returned min(z, 0), the negative part of z; ReLU keeps the positive "
+                "part.": np.minimum(z, 0.0),
+                "you returned the unit step u(z), ReLU's derivative, where ReLU itself "
+                "belongs.": act.relu_prime(z),
             }
             if z.ndim:
                 found[
                     "np.max(z, 0) is the largest entry of z along axis 0 (a reduction: the 0 is "
-                    "the axis); the element-wise maximum of z and 0 is np.maximum(z, 0)."
+                    "the axis), not a comparison of every entry with 0. The element-wise "
+                    "maximum of two arrays is another numpy function (see 'See Also' in "
+                    "help(np.max))."
                 ] = np.max(z, 0)
             return found
         if name == "leaky_relu":
             return {
-                "your leaky ReLU has the slope 0.01 (a common library default), but the "
-                "course's leaky ReLU is max(0.1 z, z): slope 0.1 for z < 0.": act.leaky_relu(
+                "your leaky ReLU has the slope 0.01 for z < 0 (a common library default), but "
+                "the course's leaky ReLU has the slope 0.1 there (part (c)).": act.leaky_relu(
                     z, alpha=0.01
                 ),
-                "you returned max(0, z) (plain ReLU); the leaky ReLU keeps a slope of 0.1 for "
-                "z < 0: max(0.1 z, z).": act.relu(z),
+                "you returned plain ReLU (0 for every z < 0); the leaky ReLU keeps a slope of "
+                "0.1 for z < 0.": act.relu(z),
             }
     return {}
 
@@ -313,23 +316,22 @@ def derivative_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
         if name == "sigmoid":
             s = act.sigmoid(z)
             return {
-                "you applied a (1 - a) to z itself: in sigma'(z) = a (1 - a) the a is the "
-                "forward value a = sigma(z), not z.": z * (1.0 - z),
-                "you returned sigma(z) (1 + sigma(z)); the derivative is "
-                "sigma(z) (1 - sigma(z)).": s * (1.0 + s),
-                "you returned e^(-z) / (1 + e^(-z)) = 1 - sigma(z); the derivative is "
-                "e^(-z) / (1 + e^(-z))^2 = sigma(z) (1 - sigma(z)).": 1.0 - s,
+                "you evaluated the derivative's formula at z itself: the formula written "
+                "with the forward value takes a = sigma(z), not the input z.": z * (1.0 - z),
+                "you returned sigma(z) (1 + sigma(z)): a sign in your derivative is wrong. "
+                "Differentiate sigma again and compare term by term.": s * (1.0 + s),
+                "you returned 1 - sigma(z): a power of the denominator is missing. "
+                "Differentiate 1 / (1 + e^(-z)) with the chain rule again.": 1.0 - s,
             }
         if name == "tanh":
             t = np.tanh(z)
             return {
-                "you applied 1 - a^2 to z itself: in tanh'(z) = 1 - a^2 the a is the forward "
-                "value a = tanh(z), not z.": 1.0 - z * z,
-                "the square is missing: tanh'(z) = 1 - tanh(z)^2, not 1 - tanh(z).": 1.0 - t,
-                "you squared the wrong thing: tanh'(z) = 1 - tanh(z)^2, not (1 - tanh(z))^2.": (
-                    1.0 - t
-                )
-                ** 2,
+                "you evaluated the derivative's formula at z itself: the formula written "
+                "with the forward value takes a = tanh(z), not the input z.": 1.0 - z * z,
+                "you returned 1 - tanh(z): a power is missing. Check the derivative of "
+                "part (b) again.": 1.0 - t,
+                "you returned (1 - tanh(z))^2: the square applies to the wrong quantity. "
+                "Check the derivative of part (b) again.": (1.0 - t) ** 2,
             }
         if name == "relu":
             if not zero.any():
@@ -337,7 +339,9 @@ def derivative_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
             return {
                 "wrong value at the kink z = 0: the course's convention is relu'(0) = 0 (the "
                 "unit step u(0) = 0, as course.activations and most libraries), but yours gives "
-                "1 at z = 0. Use z > 0, not z >= 0.": (z >= 0).astype(np.float64),
+                "1 at z = 0. Look at how your comparison treats z = 0 exactly.": (z >= 0).astype(
+                    np.float64
+                ),
                 "wrong value at the kink z = 0: the course's convention is relu'(0) = 0, but "
                 "yours gives 0.5 (the average of the two slopes) at z = 0.": np.where(
                     zero, 0.5, act.relu_prime(z)
@@ -346,17 +350,17 @@ def derivative_mistakes(name: str, z: np.ndarray) -> dict[str, np.ndarray]:
         if name == "leaky_relu":
             found = {
                 "your leaky ReLU's slope for z < 0 is 0.01 (a common library default), but the "
-                "course's leaky ReLU is max(0.1 z, z): its derivative is 0.1 for z < 0.": np.where(
+                "course's leaky ReLU has the slope 0.1 there (part (c)).": np.where(
                     z > 0, 1.0, 0.01
                 ),
-                "you returned ReLU's derivative (0 for z < 0); the leaky ReLU's derivative is 0.1 "
-                "for z < 0.": act.relu_prime(z),
+                "you returned ReLU's derivative (0 for z < 0), but the leaky ReLU is not flat "
+                "for z < 0: differentiate its left piece.": act.relu_prime(z),
             }
             if zero.any():
                 found[
                     "wrong value at the kink z = 0: the course's convention is leaky_relu'(0) = "
-                    "0.1 (the slope of the left piece), but yours gives 1 at z = 0. Use z > 0, "
-                    "not z >= 0."
+                    "0.1 (the slope of the left piece), but yours gives 1 at z = 0. Look at how "
+                    "your comparison treats z = 0 exactly."
                 ] = np.where(z >= 0, 1.0, LEAKY_SLOPE)
                 found[
                     "wrong value at the kink z = 0: the course's convention is leaky_relu'(0) = "
@@ -457,21 +461,21 @@ def _strict() -> Iterator[None]:
 
 STABILITY_HINT = {
     "sigmoid": (
-        "np.exp(x) overflows (inf, with a warning) for x > 709.78, so 1 / (1 + np.exp(-z)) "
-        "overflows for z < -709.78 even though the answer is simply 0. Compute the sigmoid "
-        "so that np.exp only ever sees numbers <= 0: for z < 0 multiply the numerator and the "
-        "denominator by e^z, or use e^(-|z|) for both signs."
+        "np.exp(x) overflows (inf, with a warning) for x > 709.78, so e^(-z) overflows for "
+        "z < -709.78 even though the sigmoid there is simply 0. Compute the sigmoid so that "
+        "np.exp only ever sees numbers <= 0: the hint of part (a) says how to rewrite the "
+        "fraction for z < 0."
     ),
     "sigmoid_prime": (
-        "np.exp(x) overflows (inf, with a warning) for x > 709.78: e^(-z) / (1 + e^(-z))^2 "
-        "overflows for z < -709.78, and so does sigma(z) (1 - sigma(z)) when your sigmoid "
-        "overflows (make part (a)'s sigmoid stable first). Only ever exponentiate numbers <= 0, "
-        "e.g. e^(-|z|): sigma'(z) = e^(-|z|) / (1 + e^(-|z|))^2 for every z."
+        "np.exp(x) overflows (inf, with a warning) for x > 709.78, so e^(-z) overflows for "
+        "z < -709.78. If your derivative calls your sigmoid, make part (a)'s sigmoid stable "
+        "first; if it exponentiates z itself, rewrite it so that np.exp only ever sees "
+        "numbers <= 0, as for the sigmoid."
     ),
     "tanh": (
-        "np.exp(z) overflows for z > 709.78, and (e^z - e^-z) / (e^z + e^-z) then becomes "
-        "inf / inf = nan. Use np.tanh (allowed), or a formula that only exponentiates numbers "
-        "<= 0, such as tanh(z) = 2 sigma(2z) - 1 with a stable sigmoid."
+        "np.exp(z) overflows for z > 709.78, and a quotient of exponentials then becomes "
+        "inf / inf = nan. numpy's own np.tanh is allowed and stable; a formula of your own must "
+        "only ever exponentiate numbers <= 0 (part (b) relates tanh to the sigmoid)."
     ),
 }
 WHERE_HINT = (

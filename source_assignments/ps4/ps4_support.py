@@ -414,9 +414,10 @@ def check_sigmoid(
         raise checks.CheckFailure(
             f"Your sigmoid is not numerically stable ({where}): "
             f'numpy reported "{exc}". np.exp(-z) overflows for z below -709 (and np.exp(z) '
-            "above 709). Compute it from e = np.exp(-np.abs(z)), which is at most 1: "
-            "sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0. Note that "
-            "np.where(z >= 0, a, b) evaluates BOTH a and b for every entry.",
+            "above 709). Compute the sigmoid so that np.exp only ever sees numbers <= 0: for "
+            "negative z, the fraction 1 / (1 + e^(-z)) can be rewritten (multiply its numerator "
+            "and denominator by the same number). Note that np.where(condition, a, b) "
+            "evaluates BOTH a and b for every entry.",
             name="sigmoid(z)",
             problem="unstable",
         ) from None
@@ -428,8 +429,8 @@ def check_sigmoid(
         atol=1e-12,
         context=where,
         mistakes={
-            "you computed 1 / (1 + e^z), which is sigma(-z) = 1 - sigma(z): the "
-            "exponent is -z.": reference_sigmoid(-z)
+            "you computed sigma(-z) = 1 - sigma(z): the sign of the exponent is "
+            "flipped.": reference_sigmoid(-z)
         },
     )
 
@@ -483,21 +484,21 @@ def _variants(X: np.ndarray, Y: np.ndarray, params: Mapping[str, np.ndarray]) ->
             found[k][text] = g[k]
 
     add(
-        "you used the activation sigma(Z1) where its derivative sigma'(Z1) = A1 (1 - A1) "
-        "belongs: backprop multiplies by the slope of the hidden activation, not its value.",
+        "you used the activation sigma(Z1) where its derivative sigma'(Z1) belongs: backprop "
+        "multiplies by the slope of the hidden activation, not its value.",
         grads(dZ2, A1),
         ("W1", "b1"),
     )
     add(
-        "you computed the sigmoid's derivative as Z1 (1 - Z1), from the pre-activation; it is "
-        "sigma'(Z1) = A1 (1 - A1), from the activation A1 = sigma(Z1).",
+        "you evaluated the sigmoid's derivative at the pre-activation Z1: the formula written "
+        "with the sigmoid's value takes the activation A1 = sigma(Z1), not Z1.",
         grads(dZ2, Z1 * (1 - Z1)),
         ("W1", "b1"),
     )
     add(
-        "you multiplied the output error by sigma'(Z2) = Yhat (1 - Yhat). With a sigmoid "
-        "output and the cross-entropy that factor cancels: dJ/dZ2 = (Yhat - Y) / m (your "
-        "formula belongs to the squared error).",
+        "you multiplied the output error by an extra sigma'(Z2). With a sigmoid output and "
+        "the cross-entropy, that factor cancels against the derivative of the loss (your "
+        "formula belongs to the squared error): see the error term of part (b).",
         grads(dZ2 * Yhat * (1 - Yhat), right_slope),
         KEYS,
     )
@@ -588,14 +589,16 @@ def check_mlp_gradients(
             if "overflow" in str(exc):
                 hint = (
                     "For large |z|, np.exp(-z) or np.exp(z) overflows (e^710 is already inf). "
-                    "Compute the sigmoid from np.exp(-np.abs(z)), which is at most 1, and note "
-                    "that np.where(z >= 0, ..., ...) evaluates BOTH branches for every entry."
+                    "Compute the sigmoid so that np.exp only ever sees numbers <= 0 (your "
+                    "sigmoid must pass its own test first), and note that np.where(condition, "
+                    "a, b) evaluates BOTH branches for every entry."
                 )
             else:
                 hint = (
                     "A saturated sigmoid is exactly 0 or 1 in floating point, so dividing by "
-                    "Yhat (1 - Yhat) or taking log(Yhat) divides by 0. With the cross-entropy, "
-                    "use dJ/dZ2 = (Yhat - Y) / m directly: the sigma' factors cancel."
+                    "sigma'(Z2) or taking log(Yhat) divides by 0. With a sigmoid output and "
+                    "the cross-entropy, the sigma' factors cancel on paper: compute the output "
+                    "error term in its simplified form (part (b)), never through that quotient."
                 )
             raise checks.CheckFailure(
                 f"Your mlp_gradients is not numerically stable ({where}): numpy reported "
@@ -703,7 +706,8 @@ def _check_unchanged(grads: dict, grads_keep: dict, name: str, where: str) -> No
         if not np.array_equal(grads[k], grads_keep[k]):
             raise checks.CheckFailure(
                 f"Your {name} changed grads[{k!r}] ({where}). It must only read the gradients: "
-                "write lr * g into a new array (step = lr * g), not g *= lr.",
+                "compute with them into new arrays, never in place on g (no g *= ... or "
+                "g -= ...).",
                 name=f"grads[{k!r}]",
                 problem="changed_input",
             )
@@ -766,32 +770,35 @@ def check_momentum(
             g = grads_keep[k]
             new_v = beta * v - lr * g
             mistakes = {
-                "you forgot the learning rate: v = beta v - lr g.": beta * v - g,
-                "you took a plain gradient step (theta -= lr g) without the velocity: "
-                "v = beta v - lr g keeps a fraction beta of the previous step.": -lr * g,
+                "you forgot the learning rate in the velocity's update.": beta * v - g,
+                "you took a plain gradient-descent step without the velocity: momentum keeps a "
+                "fraction beta of the previous step.": -lr * g,
             }
             if np.any(v):
                 mistakes.update(
                     {
-                        "the step is added with the wrong sign: the velocity already points "
-                        "downhill (v = beta v - lr g), so theta += v, not theta -= v.": -new_v,
-                        "the velocity has the wrong sign: v = beta v - lr g (minus: gradient "
-                        "descent goes against the gradient), then theta += v.": beta * v + lr * g,
-                        "you moved theta with the OLD velocity: first v = beta v - lr g, then "
-                        "theta += the new v.": v,
+                        "the step is applied with the wrong sign: this problem set's velocity "
+                        "already points downhill, so check the sign with which theta takes "
+                        "it.": -new_v,
+                        "the velocity has the wrong sign: gradient descent goes against the "
+                        "gradient; check the sign of the gradient's term in your velocity's "
+                        "update.": beta * v + lr * g,
+                        "you moved theta with the OLD velocity: update the velocity first, then "
+                        "move theta with the new one.": v,
                         UNCHANGED: np.zeros_like(v),
                     }
                 )
             else:  # the first step: v = 0, so several mistakes give the same numbers
                 mistakes[
-                    "the step goes uphill: v = beta v - lr g (minus: against the gradient), "
-                    "then theta += v. Check both signs."
+                    "the step goes uphill, along the gradient instead of against it: check "
+                    "the sign of the gradient's term in the velocity and the sign with which "
+                    "theta takes the velocity."
                 ] = -new_v
                 mistakes[
                     "params did not change in the first step. Either you moved theta with the "
-                    "OLD velocity (0 at the first step: compute v = beta v - lr g first, then "
-                    "theta += v), or you did not update the dict you were given in place "
-                    "(params[name] += v, or params[name] = new array)."
+                    "OLD velocity (0 at the first step: update the velocity first, then move "
+                    "theta with the new one), or you did not update the dict you were given in "
+                    "place (params[name] += ..., or params[name] = new array)."
                 ] = np.zeros_like(v)
             checks.check_array(
                 f"step of params[{k!r}] (new value - old value)",
@@ -808,9 +815,10 @@ def check_momentum(
                 opt.v[k],
                 context=where,
                 mistakes={
-                    "you stored the other convention of momentum, u = beta u + g (with "
-                    "theta -= lr u). This problem set's velocity is v = beta v - lr g, the "
-                    "step itself: store that in state['v'].": -opt.v[k] / lr,
+                    "you stored the other convention of momentum: a running sum of the "
+                    "gradients, with the learning rate applied only when theta moves. This "
+                    "problem set's velocity is the step itself, learning rate and sign "
+                    "included (part (c)): store that in state['v'].": -opt.v[k] / lr,
                 },
             )
 
@@ -829,20 +837,21 @@ def _adam_mistakes(
     v = b2 * v0 + (1 - b2) * g * g
     mh, vh = m / (1 - b1**t), v / (1 - b2**t)
     found = {
-        "no bias correction: you used m and v where Adam divides them by (1 - beta1**t) and "
-        "(1 - beta2**t) (m_hat, v_hat). The running averages start at 0, so without that "
-        "correction the first steps are far too small or too large.": -lr * m / (np.sqrt(v) + eps),
-        "only m is bias-corrected: v_hat = v / (1 - beta2**t) is needed too.": -lr
+        "no bias correction: you moved theta with the running averages m and v themselves, "
+        "where Adam uses their bias-corrected versions m_hat and v_hat. The averages start at "
+        "0, so without the correction the first steps are far too small or too large.": -lr
+        * m
+        / (np.sqrt(v) + eps),
+        "only m is bias-corrected: v needs its correction too (with its own beta).": -lr
         * mh
         / (np.sqrt(v) + eps),
-        "only v is bias-corrected: m_hat = m / (1 - beta1**t) is needed too.": -lr
+        "only v is bias-corrected: m needs its correction too (with its own beta).": -lr
         * m
         / (np.sqrt(vh) + eps),
-        "the square root is missing: theta -= lr m_hat / (sqrt(v_hat) + eps).": -lr
-        * mh
-        / (vh + eps),
-        "beta1 and beta2 are swapped: m (the average of g) decays with beta1, v (the average "
-        "of g**2) with beta2.": _adam_step_only(m0, v0, g, lr, b2, b1, eps, t),
+        "the square root is missing: v_hat averages SQUARED gradients, so look at what the "
+        "step divides m_hat by.": -lr * mh / (vh + eps),
+        "beta1 and beta2 are swapped: check which running average each one belongs "
+        "to.": _adam_step_only(m0, v0, g, lr, b2, b1, eps, t),
         "the bias correction used the wrong t: t is the number of this step, 1 on the first "
         "step (use the t you are given, do not count steps yourself).": _adam_step_only(
             m0, v0, g, lr, b1, b2, eps, t + 1
@@ -945,10 +954,11 @@ def check_adam(
                 context=where,
                 mistakes={
                     "you stored the bias-corrected m_hat in the state; keep the running "
-                    "average m = beta1 m + (1 - beta1) g there (m_hat is recomputed every "
+                    "average m itself there (m_hat is recomputed from it every "
                     "step).": opt.m[k] / (1 - beta1**t),
-                    "m = beta1 m + (1 - beta1) g: the new gradient is weighted by "
-                    "(1 - beta1).": beta1 * m_before[k] + g,
+                    "the new gradient enters m with the wrong weight: in a running (moving) "
+                    "average, the weights of the old average and of the new value add up to "
+                    "1.": beta1 * m_before[k] + g,
                 },
             )
             checks.check_array(
@@ -958,9 +968,8 @@ def check_adam(
                 context=where,
                 mistakes={
                     "you stored the bias-corrected v_hat in the state; keep the running "
-                    "average v = beta2 v + (1 - beta2) g**2 there.": opt.v[k] / (1 - beta2**t),
-                    "v averages the SQUARED gradients: v = beta2 v + (1 - beta2) g**2.": beta2
-                    * v_before[k]
+                    "average v itself there.": opt.v[k] / (1 - beta2**t),
+                    "v averages the SQUARED gradients, not the gradients.": beta2 * v_before[k]
                     + (1 - beta2) * g,
                 },
             )

@@ -3,7 +3,9 @@
 The instructor's ``nbgrader generate_assignment`` makes the student version of ps1 in a
 temporary course. The student opens it in JupyterLab: the notebook toolbar must offer
 Validate; pressed on the blank release it must report the failing tests, and pressed on a copy
-whose answer cells hold the instructor's solutions it must report success.
+whose answer cells hold the instructor's solutions it must report success. Run > Run All Cells
+on the blank release runs every cell: a failing test (tagged ``raises-exception``) does not stop
+the run, so every test shows its verdict.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import subprocess
 import nbformat
 import pytest
 from harness import BIN, ROOT, jupyter_env
-from pages import open_notebook
+from pages import open_notebook, run_all_cells, show_cell
 from playwright.sync_api import expect
 
 ASSIGNMENT = "ps1"
@@ -41,7 +43,8 @@ def solved(released: nbformat.NotebookNode, source: nbformat.NotebookNode):
 
 @pytest.fixture(scope="module")
 def student_copies(lab_root, tmp_path_factory):
-    """``student/blank/ps1.ipynb`` and ``student/solved/ps1.ipynb`` in the server's folder."""
+    """``student/blank/ps1.ipynb``, ``student/solved/ps1.ipynb`` and a second blank copy,
+    ``student/run_all/ps1.ipynb``, in the server's folder."""
     course = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(
@@ -60,7 +63,7 @@ def student_copies(lab_root, tmp_path_factory):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     release = course / "release" / ASSIGNMENT
     paths = {}
-    for kind in ("blank", "solved"):
+    for kind in ("blank", "solved", "run_all"):
         folder = lab_root / "student" / kind
         shutil.copytree(release, folder)
         paths[kind] = f"student/{kind}/{ASSIGNMENT}.ipynb"
@@ -113,3 +116,19 @@ def test_validate_reports_success_for_a_solved_assignment(page, lab, shots, stud
         expect(message).to_contain_text("Success! Your notebook passes all the tests.")
 
     shots.check(page, "solved assignment passes validation", passed, why="Validate on ps1 solved")
+
+
+def test_run_all_goes_past_the_failing_tests_of_a_blank_release(page, lab, shots, student_copies):
+    open_notebook(page, lab, student_copies["run_all"], "run-all-blank", shots)
+    run_all_cells(page, shots, "the blank release")  # every code cell gets its number
+    show_cell(page, "More tests for direct_indirect")
+
+    def every_test_ran():
+        # the six visible tests of ps1 fail on a blank copy; the last test cell runs all the same
+        failed = page.locator(".jp-CodeCell", has_text="You have not written")
+        expect(failed).to_have_count(6)
+        printed = page.locator("[data-mime-type='application/vnd.jupyter.stdout']")
+        last = printed.filter(has_text="More tests for direct_indirect run during grading.")
+        expect(last).to_have_count(1)
+
+    shots.check(page, "every test ran", every_test_ran, why="Run All stopped at a failing test")
