@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "source_assignments"
 SAMPLES = ROOT / "autograder" / "sample_class"
-ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4")
+ASSIGNMENTS = tuple(sorted(p.name for p in SOURCES.iterdir() if (p / f"{p.name}.ipynb").is_file()))
 TAG = "raises-exception"
 
 NOTEBOOKS = [SOURCES / a / f"{a}.ipynb" for a in ASSIGNMENTS] + sorted(SAMPLES.glob("ps*/*.ipynb"))
@@ -49,7 +49,8 @@ def test_every_test_cell_and_only_a_test_cell_is_tagged(path: Path) -> None:
 def test_the_instructions_say_that_run_all_goes_on(assignment: str) -> None:
     nb = json.loads((SOURCES / assignment / f"{assignment}.ipynb").read_text())
     intro = "".join(nb["cells"][0]["source"])
-    assert f"`{TAG}`" in intro and "does\n  not stop *Run All*" in intro
+    words = " ".join(intro.split())
+    assert f"`{TAG}`" in intro and "does not stop *Run All*" in words
 
 
 # -- what the tag does: a Run All as JupyterLab sends it, and nbgrader's score --------------------
