@@ -101,7 +101,7 @@ def feedback(name: str, answer: Any) -> Feedback:
             **exercise.clues(g),
         )
     except CheckFailure as exc:
-        text = f"{exc}\nTry again, or run solution({name!r}) to see a worked answer."
+        text = f'{exc}\nTry again, or run solution("{name}") to see a worked answer.'
         return Feedback("wrong", text, exc.problem, exc.diagnoses)
     return Feedback("right", f"Right: your {exercise.what} is correct.")
 

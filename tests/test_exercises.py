@@ -248,7 +248,7 @@ def test_a_usual_wrong_answer_gets_its_diagnosis(name, code, kind, words):
     assert result.kinds and result.kinds[0] == kind, result.text
     assert "Likely bug: " in result.text
     assert words.lower() in result.diagnoses[0].message.lower(), result.text
-    assert f"solution({name!r})" in result.text
+    assert f'solution("{name}")' in result.text
 
 
 @pytest.mark.parametrize("name", NAMES)
