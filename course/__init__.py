@@ -15,6 +15,7 @@ Modules, one per idea of the lectures:
   behind the notebooks' widgets, and the training dashboard
 * :mod:`course.widgets`: thin ipywidgets wrappers around those plain functions
 * :mod:`course.checks`: the checks the assignments' tests use, which name a student's likely bug
+* :mod:`course.exercises`: the notebooks' exercises, checked at once with those same checks
 * :mod:`course.validate`: ``python -m course.validate ps1.ipynb``, a student's check of a
   notebook before submitting it (``nbgrader validate`` with every message whole)
 * :mod:`course.arguments`: the checks of the package's own arguments, with one rule for

@@ -132,6 +132,28 @@ def test_each_notebook_has_goals_exercises_and_a_summary(source):
     assert "Summary" in markdown
 
 
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_each_notebook_holds_its_exercises_as_stubs(source):
+    """Every exercise of a notebook is there: the givens as the module has them, a stub and a
+    check; a notebook has 3 to 6 of them, and stores each stub's output as unanswered."""
+    from course.exercises import EXERCISES
+
+    number = source.stem[:2]
+    mine = [e for e in EXERCISES.values() if e.notebook == number]
+    assert 3 <= len(mine) <= 6, f"{source.stem} has {len(mine)} exercises"
+    code = [c.source for c in nbbuild.parse_source(source.read_text()) if c.cell_type == "code"]
+    for exercise in mine:
+        cells = [c for c in code if f'check("{exercise.name}", answer)' in c]
+        assert len(cells) == 1, f"{exercise.name}: one cell checks it"
+        assert exercise.given in cells[0], f"{exercise.name}: the cell shows the givens"
+        assert "answer = None  # your code here" in cells[0]
+    stored = json.loads((NOTEBOOKS / f"{source.stem}.ipynb").read_text())
+    for cell in stored["cells"]:
+        if cell["cell_type"] == "code" and "answer = None  # your code here" in cell["source"]:
+            text = "".join(o.get("text", "") for o in cell["outputs"])
+            assert text.startswith("Not answered yet: "), "a stub is stored unanswered"
+
+
 def test_contents_page_lists_every_notebook_in_order():
     contents = (NOTEBOOKS / "README.md").read_text()
     positions = [contents.find(f"{s.stem}.ipynb") for s in SOURCES]

@@ -7,6 +7,10 @@
 # $J$ and a Jacobian $\mathbf{J}$. Every formula is evaluated at a point and checked against
 # centred finite differences.
 #
+# Prepares for problem set 1 (ps1, computational graphs), with notebooks 02 and 03. The exercises
+# in the text check your answer when you run their cell; after trying, `solution("name")` prints a
+# worked answer.
+#
 # ## What you will be able to do
 #
 # - apply the scalar chain rule and its two multivariate forms (a sum over paths, and a gradient),
@@ -25,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course.activations import sigmoid, sigmoid_prime
+from course.exercises import check, solution
 from course.gradcheck import numerical_gradient, numerical_jacobian, relative_error
 from course.graph import Value, backward_steps
 from course.mlp import MLP
@@ -124,6 +129,16 @@ ax.set_title("The chain rule gives the slope of the composite function", fontsiz
 ax.legend(fontsize=11, loc="lower left")
 ax.grid(alpha=0.3)
 plt.show()
+
+# %% [markdown]
+# **Exercise `chain_rule`.** Now $y = x^3$ and $z = \tanh y$. Compute $dz/dx$ at $x = 0.8$. Replace
+# `None` with your answer and run the cell: it says whether the answer is right, and if not, what
+# the likely bug is.
+
+# %%
+x = 0.8  # y = x**3, z = tanh(y)
+answer = None  # your code here: dz/dx
+check("chain_rule", answer)
 
 # %% [markdown]
 # ## 2. Two multivariate forms
@@ -275,7 +290,17 @@ agree("formula vs finite differences", J_num_layout, J_fd)
 # has to be fixed once and kept: mixing them silently transposes a matrix, which for a square
 # Jacobian like this one raises no shape error at all, only wrong numbers (here the off-diagonal
 # entries 3 and 10 trade places).
-#
+
+# %% [markdown]
+# **Exercise `jacobian`.** Fill in by hand the Jacobian of $F(x, y, z) = (x^2 y,\ yz + e^x)$ at
+# $(1, 2, -1)$, in numerator layout, as a numpy array.
+
+# %%
+x, y, z = 1.0, 2.0, -1.0  # F(x, y, z) = (x**2 * y, y * z + exp(x)), numerator layout
+answer = None  # your code here: Jacobian
+check("jacobian", answer)
+
+# %% [markdown]
 # ## 4. The general case and the shape of every derivative
 #
 # For $\mathbf{y} = \mathbf{f}(\mathbf{x})$ with $m$ outputs $y_i = f_i(\mathbf{x})$ and $n$
@@ -462,6 +487,19 @@ show("row times Jacobian    ", as_product)
 show("sum over i of the rows", as_sum)
 show("centred differences   ", numeric)
 agree("chain rule vs finite differences", as_product, numeric)
+
+# %% [markdown]
+# **Exercise `cost_gradient`.** For the cost $J = \frac12\|\tanh(A\theta) - \mathbf{t}\|^2$ of this
+# section, with the column $\theta$ below, compute $\nabla_\theta J$ (the shape of $\theta$) as a
+# row times a Jacobian, in a line or two of numpy.
+
+# %%
+rng = np.random.default_rng(3)
+A = rng.normal(size=(4, 3))
+t = rng.normal(size=(4, 1))
+theta = rng.normal(size=(3, 1))  # J = 0.5 * ||tanh(A @ theta) - t||^2
+answer = None  # your code here: gradient of J with respect to theta
+check("cost_gradient", answer)
 
 # %% [markdown]
 # ## 7. $J$ the cost versus $\mathbf{J}$ the Jacobian

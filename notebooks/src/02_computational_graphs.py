@@ -8,6 +8,10 @@
 # the scalar engine `course.graph`, works the three examples of the lectures number by number,
 # and measures what a backward sweep costs.
 #
+# Prepares for problem set 1 (ps1, computational graphs), with notebooks 01 and 03. The exercises
+# in the text check your answer when you run their cell; after trying, `solution("name")` prints a
+# worked answer.
+#
 # ## What you will be able to do
 #
 # - turn a formula into a computational graph: nodes, operations, edges and a partial order;
@@ -26,6 +30,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course import gates
+from course.exercises import check, solution
 from course.graph import Value, backward_steps, edges, topological_order
 from course.viz import draw_graph
 from course.widgets import interactive_figure, show
@@ -314,6 +319,17 @@ assert (ins["x"].grad, ins["y"].grad, ins["z"].grad) == (-4.0, -4.0, 3.0)
 show(draw_graph(ex2, title="f = (x + y)*z: values (green), gradients (red)"))
 
 # %% [markdown]
+# **Exercise `graph_gradients`.** Backpropagate by hand through $f = (a + b)(bc)$ at $a = 1$,
+# $b = -2$, $c = 3$ and give $[\partial f/\partial a, \partial f/\partial b,
+# \partial f/\partial c]$. Replace `None` with your answer and run the cell: it says whether the
+# answer is right, and if not, what the likely bug is.
+
+# %%
+a, b, c = 1.0, -2.0, 3.0  # q = a + b, r = b * c, f = q * r
+answer = None  # your code here: [df/da, df/db, df/dc]
+check("graph_gradients", answer)
+
+# %% [markdown]
 # ## Local gradient × upstream gradient
 #
 # Both examples used one rule at every gate. A gate $u_i = f_i(\dots, u_j, \dots)$ knows two
@@ -327,7 +343,17 @@ show(draw_graph(ex2, title="f = (x + y)*z: values (green), gradients (red)"))
 # It passes $\text{local} \times \text{upstream}$ to each input. Nothing else about the graph
 # matters to the gate. That is what lets a library differentiate any program built from a
 # small set of gates.
-#
+
+# %% [markdown]
+# **Exercise `local_times_upstream`.** A multiply node $u = xy$ with $x = 3$, $y = -4$ receives the
+# upstream gradient $\partial L/\partial u = 2$. What does it send to $x$ and to $y$?
+
+# %%
+x, y, upstream = 3.0, -4.0, 2.0  # u = x * y, and dL/du = upstream
+answer = None  # your code here: [dL/dx, dL/dy]
+check("local_times_upstream", answer)
+
+# %% [markdown]
 # ## Worked example 3: the sigmoid neuron, gate by gate
 #
 # $f(w_0, x_0, b) = \dfrac{1}{1 + e^{-(w_0 x_0 + b)}}$ with $w_0 = -2$, $x_0 = 3$, $b = 7.5$.
@@ -381,6 +407,15 @@ print(f"   b.grad = {engine_nodes[2].grad:.4f}")
 
 # %%
 show(draw_graph(neuron, title="Sigmoid neuron, gate by gate: values (green), gradients (red)"))
+
+# %% [markdown]
+# **Exercise `sigmoid_neuron`.** The same neuron at other values: give the gradient of $f$ with
+# respect to $w_0, x_0, w_1, x_1, w_2$, in that order.
+
+# %%
+w0, x0, w1, x1, w2 = 0.5, 1.5, -1.0, 0.25, 0.2  # f = sigmoid(w0*x0 + w1*x1 + w2)
+answer = None  # your code here: gradient [df/dw0, df/dx0, df/dw1, df/dx1, df/dw2]
+check("sigmoid_neuron", answer)
 
 # %% [markdown]
 # ## The backward sweep, one edge at a time

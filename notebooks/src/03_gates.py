@@ -8,6 +8,10 @@
 # notebook goes through them, collapses the sigmoid into a single gate, looks at the tanh gate in
 # its flat region, and ends with the gate objects an implementation is built from.
 #
+# Prepares for problem set 1 (ps1, computational graphs), with notebooks 01 and 02. The exercises
+# in the text check your answer when you run their cell; after trying, `solution("name")` prints a
+# worked answer.
+#
 # ## What you will be able to do
 #
 # - predict what the add, multiply and max gates send to each input, and what happens at a
@@ -23,8 +27,10 @@
 import math
 
 import ipywidgets as W
+import numpy as np
 
 from course import gates
+from course.exercises import check, solution
 from course.graph import Value, backward_steps, topological_order
 from course.viz import draw_graph
 from course.widgets import interactive_figure, show
@@ -88,6 +94,16 @@ show(gates.gate_figure("max", 2.0, -1.0, upstream=2.0))
 show(gates.gate_figure("max", 1.5, 1.5, upstream=2.0))
 
 # %% [markdown]
+# **Exercise `max_gate`.** Route the gradient of $f = \max(x, y)\, z$ at $x = 3$, $y = 1$, $z = -2$
+# to all three inputs. Replace `None` with your answer and run the cell: it says whether the answer
+# is right, and if not, what the likely bug is.
+
+# %%
+x, y, z = 3.0, 1.0, -2.0  # f = max(x, y) * z
+answer = None  # your code here: [df/dx, df/dy, df/dz]
+check("max_gate", answer)
+
+# %% [markdown]
 # ## At branches, gradients add
 #
 # When a variable feeds several gates, it influences the output along several paths, and its
@@ -125,6 +141,15 @@ for gate, rule in rules.items():
             f"{gate:<8} {a:5.1f}  {b:5.1f}  {u:6.1f}    | {ga:9.3f}  {gb:9.3f} | "
             f"{da + 0.0:8.3f} {db + 0.0:8.3f}"
         )
+
+# %% [markdown]
+# **Exercise `branches_add`.** $x$ feeds two edges of $q = x + y$, $f = qx$. Give
+# $[\partial f/\partial x, \partial f/\partial y]$ at $x = 2$, $y = -1$.
+
+# %%
+x, y = 2.0, -1.0  # q = x + y, f = q * x
+answer = None  # your code here: [df/dx, df/dy]
+check("branches_add", answer)
 
 # %% [markdown]
 # ## A table of local derivatives
@@ -204,7 +229,18 @@ show(draw_graph(collapsed, title="The sigmoid as one gate: local gradient f(1 - 
 # Where the gates are grouped is a matter of convenience: a gate is worth having when its
 # local gradient is simple. The sigmoid's is one multiplication on a value the forward pass has
 # already computed.
-#
+
+# %% [markdown]
+# **Exercise `sigmoid_gate`.** Four sigmoid gates $s = \sigma(z)$ receive these upstream gradients.
+# What does each send back to its input $z$? (One numpy expression, element by element.)
+
+# %%
+z = np.array([-2.0, 0.0, 1.5, 4.0])
+upstream = np.array([1.0, 2.0, -1.0, 0.5])  # dL/ds for s = sigmoid(z)
+answer = None  # your code here: gradient dL/dz
+check("sigmoid_gate", answer)
+
+# %% [markdown]
 # ## The tanh gate, and a gradient that nearly vanishes
 #
 # $f(z) = \tanh z = \dfrac{e^z - e^{-z}}{e^z + e^{-z}} = \dfrac{2}{1 + e^{-2z}} - 1$ takes

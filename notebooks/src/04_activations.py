@@ -6,6 +6,9 @@
 # choices of $f$, derives their derivatives $f'$ (which backprop needs at every layer), and
 # shows what $f'$ does to the gradients of a deep network.
 #
+# Prepares for problem set 2 (ps2, activations). The exercises in the text check your answer when
+# you run their cell; after trying, `solution("name")` prints a worked answer.
+#
 # **What you will be able to do**
 #
 # - view a layer, and a whole network, as a function that maps an input vector to an output
@@ -28,6 +31,7 @@ import numpy as np
 
 from course import activations as act
 from course import vanishing as van
+from course.exercises import check, solution
 from course.gradcheck import numerical_gradient
 from course.graph import Value
 from course.mlp import MLP
@@ -170,6 +174,15 @@ print(f"\n1 - 0.9993^2 = {act.tanh_prime(None, a=0.9993):.8f}  (slides: 0.0014)"
 print(f"the input with tanh(z) = 0.9993 is z = {np.arctanh(0.9993):.4f}")
 
 # %% [markdown]
+# **Exercise `tanh_derivative`.** Evaluate $\tanh'$ at these five points. Replace `None` with your
+# answer and run the cell: it says whether the answer is right, and if not, what the likely bug is.
+
+# %%
+z = np.array([-1.5, -0.2, 0.0, 0.7, 3.0])
+answer = None  # your code here: tanh'(z)
+check("tanh_derivative", answer)
+
+# %% [markdown]
 # ## 4. The ReLU family, softplus and swish
 #
 # | activation | $f(x)$ | $f'(x)$ |
@@ -202,6 +215,16 @@ fig
 for name in van.SATURATING:
     lo, hi = van.saturation_regions(name, (-6, 6))[-1]
     print(f"{name:8s} |f'(z)| < 0.05 for |z| > {lo:.3f}")
+
+# %% [markdown]
+# **Exercise `relu_backward`.** Backward through a ReLU layer: given $Z$ and the upstream $dA$,
+# compute $dZ$.
+
+# %%
+Z = np.array([[1.5, -0.5], [-2.0, 0.3]])
+dA = np.array([[0.2, -1.0], [0.4, 0.7]])  # A = relu(Z); dA = dJ/dA
+answer = None  # your code here: dZ
+check("relu_backward", answer)
 
 # %% [markdown]
 # ## 5. Checking every derivative with centred differences
@@ -413,6 +436,15 @@ fig
 shrink = table["sigmoid"][1:] / table["sigmoid"][:-1]
 print("|dJ/dW[l+1]| / |dJ/dW[l]|, l = 1..10:", " ".join(f"{r:.1f}" for r in shrink))
 print(f"geometric mean: {np.exp(np.mean(np.log(shrink))):.2f}")
+
+# %% [markdown]
+# **Exercise `vanishing_chain`.** Three sigmoid units in a chain, each with weight $w = 1.5$:
+# compute $da_3/da_0$ at $a_0 = 0.5$, the product of one factor per layer.
+
+# %%
+w, a0 = 1.5, 0.5  # a_k = sigmoid(w * a_(k-1)) for k = 1, 2, 3
+answer = None  # your code here: da3/da0
+check("vanishing_chain", answer)
 
 # %% [markdown]
 # ## 9. Try it: any activation, any depth

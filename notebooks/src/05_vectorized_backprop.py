@@ -9,6 +9,10 @@
 # applies: against centred finite differences, against the scalar engine `course.graph.Value`,
 # and against the package's matrix backprop in `course.mlp.MLP`.
 #
+# Prepares for problem set 3 (ps3, matrix backprop) with notebook 06, and problem set 5 (ps5, a
+# network of any depth) with notebooks 06 and 07. The exercises in the text check your answer when
+# you run their cell; after trying, `solution("name")` prints a worked answer.
+#
 # ## What you will be able to do
 #
 # - differentiate $\|W\mathbf{x}\|^2$ with respect to $W$ and $\mathbf{x}$, index by index and in
@@ -28,6 +32,7 @@ import numpy as np
 
 from course.activations import relu, sigmoid, softmax
 from course.data import one_hot
+from course.exercises import check, solution
 from course.gradcheck import numerical_gradient, numerical_jacobian, relative_error
 from course.graph import Value
 from course.losses import OUTPUT_LOSSES, cross_entropy, cross_entropy_grad
@@ -141,6 +146,18 @@ agree("engine vs 2 m", grad_m_engine, df_dm, tol=1e-12)
 
 # %%
 show_figure(draw_graph(fv, title="f = ||Wx||^2 as a scalar graph: values (green), gradients (red)"))
+
+# %% [markdown]
+# **Exercise `wx_gradient`.** The same function with other numbers, $f = \|M\mathbf{u}\|^2$ for
+# a $2 \times 3$ matrix $M$: compute $\partial f/\partial M$, which has the shape of $M$. Replace
+# `None` with your answer and run the cell: it says whether the answer is right, and if not, what
+# the likely bug is.
+
+# %%
+M = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, -1.0]])
+u = np.array([[2.0], [1.0], [-1.0]])  # f = ||M u||^2
+answer = None  # your code here: df/dM
+check("wx_gradient", answer)
 
 # %% [markdown]
 # ## 2. The dimension check
@@ -282,7 +299,17 @@ plt.show()
 # %% [markdown]
 # Raising one score raises its own probability (positive diagonal) and takes probability from all
 # the others (negative off-diagonal).
-#
+
+# %% [markdown]
+# **Exercise `stable_softmax`.** Compute the softmax of every column of $Z$ (one column per
+# example) without overflow: `np.exp(1000.0)` is `inf`.
+
+# %%
+Z = np.array([[1000.0, -3.0], [1001.0, 0.0], [1002.0, 2.0]])  # (K, m) = (3, 2)
+answer = None  # your code here: softmax of Z
+check("stable_softmax", answer)
+
+# %% [markdown]
 # ## 5. The softmax cross-entropy gradient: $\hat{\mathbf{y}} - \mathbf{t}$
 #
 # With a one-hot target $\mathbf{t}$ (class $k$), the cross-entropy loss is
@@ -315,6 +342,17 @@ show("OUTPUT_LOSSES[softmax, cross_entropy].delta", package.ravel())
 agree("chain of Jacobians vs o - t", via_jacobian, o - t, tol=1e-12)
 agree("package delta vs o - t", package, o - t, tol=1e-12)
 agree("o - t vs finite differences", o - t, numeric)
+
+# %% [markdown]
+# **Exercise `softmax_cross_entropy`.** A softmax output layer with cross-entropy, averaged over a
+# batch of $m = 4$ examples: compute $\partial J/\partial Z$ from the logits $Z$ and the labels
+# $y$.
+
+# %%
+Z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 0.5, -0.5, 1.5], [-0.5, 2.0, 0.0, 1.0]])
+y = np.array([0, 2, 1, 2])  # the class of each of the m = 4 examples; J is the mean loss
+answer = None  # your code here: dJ/dZ
+check("softmax_cross_entropy", answer)
 
 # %% [markdown]
 # ## 6. Logistic regression

@@ -8,6 +8,10 @@
 # and against finite differences. It then replays the lectures' 2-2-1 worked example number by
 # number, and ends with what a hidden layer buys us: XOR.
 #
+# Prepares for problem set 3 (ps3, matrix backprop) with notebook 05, and problem set 5 (ps5, a
+# network of any depth) with notebooks 05 and 07. The exercises in the text check your answer when
+# you run their cell; after trying, `solution("name")` prints a worked answer.
+#
 # **What you will be able to do**
 #
 # - write a layer as $Z^{[l]} = W^{[l]} A^{[l-1]} + b^{[l]}$, $A^{[l]} = f(Z^{[l]})$ and give the
@@ -27,6 +31,7 @@ import numpy as np
 
 from course.activations import ACTIVATIONS, HIDDEN_ACTIVATIONS, sigmoid, softmax, tanh_prime
 from course.data import logic_gate, moons, xor
+from course.exercises import check, solution
 from course.gradcheck import check_gradients, numerical_gradient, relative_error
 from course.graph import Value
 from course.losses import OUTPUT_LOSSES
@@ -384,7 +389,41 @@ for l in (2, 1):
 # $\boldsymbol\delta^{[2]}$, is $10 \times 1$.
 #
 # </details>
-#
+
+# %% [markdown]
+# **Exercise `delta_shape`.** Trace the shapes: what is the shape of $dZ^{[1]}$ in a 4-6-3 network
+# on a batch of $m = 5$? Answer with a tuple. Replace `None` with your answer and run the cell: it
+# says whether the answer is right, and if not, what the likely bug is.
+
+# %%
+sizes, m = [4, 6, 3], 5  # a 4-6-3 network, a mini-batch of m = 5 columns
+answer = None  # your code here: dZ1 shape
+check("delta_shape", answer)
+
+# %% [markdown]
+# **Exercise `hidden_delta`.** Compute the error term $dZ^{[1]}$ of a sigmoid hidden layer from
+# $W^{[2]}$, the error term $dZ^{[2]}$ of the layer above, and that layer's $Z^{[1]}$ and
+# $A^{[1]}$.
+
+# %%
+rng = np.random.default_rng(6)
+W2 = rng.normal(size=(2, 3))
+dZ2 = rng.normal(size=(2, 4))  # the error term of layer 2 for m = 4 examples
+Z1 = rng.normal(size=(3, 4))
+A1 = 1 / (1 + np.exp(-Z1))  # layer 1 is sigmoid
+answer = None  # your code here: dZ1
+check("hidden_delta", answer)
+
+# %% [markdown]
+# **Exercise `bias_gradient`.** From an error term $dZ^{[2]}$ that already holds the $\frac1m$,
+# compute the bias gradient $db^{[2]}$ (the shape of $\mathbf{b}^{[2]}$).
+
+# %%
+dZ2 = np.array([[0.1, -0.3, 0.2, 0.4], [-0.2, 0.1, 0.05, -0.1]])  # holds the 1/m already
+answer = None  # your code here: db2
+check("bias_gradient", answer)
+
+# %% [markdown]
 # ## 7. The worked example: a 2-2-1 sigmoid network, by hand
 #
 # The lectures follow one sample through a small network: inputs $(0.35, 0.9)$, target
@@ -696,6 +735,15 @@ for widths in ([2, 2, 1], [2, 3, 1], [784, 100, 10], [1000, 1000], [1000] * 11):
     total = count_parameters(widths)
     assert total == n_b + n_w
     print(f"{label:28s} {n_b:7,d} {n_w:12,d} {n_b + n_w:12,d} {total:17,d}")
+
+# %% [markdown]
+# **Exercise `count_parameters`.** How many parameters (weights and biases) does a 3-5-4-2 network
+# have?
+
+# %%
+sizes = [3, 5, 4, 2]  # n0, n1, n2, n3
+answer = None  # your code here: number of parameters
+check("count_parameters", answer)
 
 # %% [markdown]
 # ## 9. Why the weights must not start at zero

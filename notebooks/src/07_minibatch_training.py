@@ -8,6 +8,10 @@
 # used in practice, lets you train networks live in a dashboard, trains a digit recogniser,
 # and ends with the classic failure of flexible models: overfitting.
 #
+# Prepares for problem set 4 (ps4, mini-batch training), and problem set 5 (ps5, a network of any
+# depth) with notebooks 05 and 06. The exercises in the text check your answer when you run their
+# cell; after trying, `solution("name")` prints a worked answer.
+#
 # **What you will be able to do**
 #
 # - cut a training set into mini-batches that visit every sample once per epoch, and explain
@@ -44,6 +48,7 @@ from course.data import (
     spirals,
     train_test_split,
 )
+from course.exercises import check, solution
 from course.mlp import MLP
 from course.optim import (
     constant,
@@ -106,6 +111,16 @@ assert np.array_equal(np.sort(seen), np.arange(32))
 X32, y32 = moons(32, seed=0)
 for Xb, yb in minibatches(X32, y32, batch_size=12, seed=0):
     print("X batch", Xb.shape, " labels", yb.shape)
+
+# %% [markdown]
+# **Exercise `batches_per_epoch`.** How many mini-batches does one epoch of $m = 1000$ samples take
+# with batches of 64? Replace `None` with your answer and run the cell: it says whether the answer
+# is right, and if not, what the likely bug is.
+
+# %%
+m, batch_size = 1000, 64
+answer = None  # your code here: number of mini-batches in one epoch
+check("batches_per_epoch", answer)
 
 # %% [markdown]
 # ## 2. Full batch, one sample, or a mini-batch?
@@ -494,6 +509,29 @@ plt.show()
 # a decaying step is wanted; for long training runs, RMSProp and Adam keep learning.
 #
 # </details>
+
+# %% [markdown]
+# **Exercise `momentum_step`.** One momentum step: from the velocity $v$ of earlier steps and the
+# gradient $dW$, compute the new $W$.
+
+# %%
+W = np.array([[0.5, -1.0], [2.0, 0.0]])
+v = np.array([[0.1, 0.0], [-0.2, 0.3]])  # the velocity after earlier steps
+dW = np.array([[1.0, -2.0], [0.5, 4.0]])
+lr, beta = 0.1, 0.9  # v = beta * v - lr * dW, then W = W + v
+answer = None  # your code here: W after one momentum step
+check("momentum_step", answer)
+
+# %% [markdown]
+# **Exercise `adam_step`.** Adam's very first step ($t = 1$, both moments start at zero): compute
+# the new $W$.
+
+# %%
+W = np.array([0.5, -1.0, 2.0])
+dW = np.array([0.2, -3.0, 0.01])
+lr, beta1, beta2, eps = 0.01, 0.9, 0.999, 1e-8  # Adam's first step: t = 1, m = v = 0
+answer = None  # your code here: W after Adam's first step
+check("adam_step", answer)
 
 # %% [markdown]
 # ## 5. Learning-rate schedules
