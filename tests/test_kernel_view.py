@@ -294,6 +294,7 @@ def test_every_shipped_support_module_declares_what_the_kernel_gets():
 LIBRARIES = {
     "micrograd", "torch", "jax", "autograd", "tensorflow", "keras", "sklearn", "scipy", "sympy",
     "mpmath",
+    "course.exercises",  # the lessons' exercises: their references and worked solutions
 }  # fmt: skip
 
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # course.graph is imported where the references are computed
 FORBID = (
     "course.graph",
     "course.gradcheck",
+    "course.exercises",
     "micrograd",
     "torch",
     "jax",

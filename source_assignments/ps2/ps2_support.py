@@ -50,6 +50,7 @@ FORBID = (
     "course.layers",
     "course.graph",
     "course.gradcheck",
+    "course.exercises",
     "micrograd",
     "torch",
     "jax",

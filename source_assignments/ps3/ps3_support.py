@@ -42,6 +42,7 @@ FORBID = (
     "course.activations",
     "course.graph",
     "course.gradcheck",
+    "course.exercises",
     "micrograd",
     "torch",
     "jax",

@@ -49,6 +49,7 @@ FORBID = (
     "course.activations",
     "course.gradcheck",
     "course.graph",
+    "course.exercises",
     "micrograd",
     "torch",
     "jax",
@@ -64,6 +65,7 @@ FORBID = (
 # training are not allowed (your pieces from (a)-(c), and course.mlp.MLP for predictions, are).
 FORBID_TRAINING = (
     "course.train",
+    "course.exercises",
     "micrograd",
     "torch",
     "jax",
