@@ -3,7 +3,7 @@
 ``make hub`` runs this file as root: it creates an instructor and two students (Unix accounts
 with printed passwords, their homes in ``build/hub/home/``), nbgrader's exchange and the
 instructor's course, releases ps1, and starts JupyterHub on 127.0.0.1 (port 8000, or
-``BPC_HUB_PORT``). Ctrl-C stops the hub and removes the accounts and their files again.
+``BPC_HUB_PORT``). Ctrl-C (or SIGTERM) stops the hub and removes the accounts and their files again.
 ``tests/browser/test_browser_hub.py`` builds its class with the same functions.
 
 Every user's server runs this project's Python. When that Python lies in a folder other users
@@ -259,6 +259,10 @@ def main() -> int:
         for name in ("bpc-instructor", "bpc-student1", "bpc-student2")
     }
     instructor_name, *student_names = accounts
+    # Ctrl-C, kill and a closed terminal all end the try-out the same way, cleaning up
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, signal.default_int_handler)
     made: list[str] = []
     hub = None
     try:
@@ -284,6 +288,11 @@ def main() -> int:
             )
         settings = {
             "BPC_HUB_PORT": os.environ.get("BPC_HUB_PORT", "8000"),
+            **{
+                k: os.environ[k]
+                for k in ("BPC_HUB_API_PORT", "BPC_PROXY_API_PORT")
+                if k in os.environ
+            },
             "BPC_INSTRUCTORS": instructor_name,
             "BPC_STUDENTS": ",".join(student_names),
             "BPC_COURSE_ROOT": str(course_root),
