@@ -117,12 +117,13 @@ def user_env(user: User, home: Path, exchange: Path, course_root: Path | None = 
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONPATH": str(REPO),
-        "JUPYTER_CONFIG_PATH": str(HUB / "etc"),
+        "JUPYTER_CONFIG_PATH": f"{HUB / 'etc' / 'student'}:{HUB / 'etc'}",
         "BPC_EXCHANGE": str(exchange),
         "MPLBACKEND": "Agg",
     }
     if course_root is not None:
         env["BPC_COURSE_ROOT"] = str(course_root)
+        env["JUPYTER_CONFIG_PATH"] = str(HUB / "etc")
     return env
 
 

@@ -81,16 +81,20 @@ c.Spawner.start_timeout = 120
 c.Spawner.environment = {
     "PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin",
     "PYTHONPATH": str(REPO),  # the course and autograder packages of this clone
-    "JUPYTER_CONFIG_PATH": str(HERE / "etc"),  # nbgrader_config.py, jupyter_server_config.py
+    # nbgrader_config.py, jupyter_server_config.py; for students also JupyterLab without the
+    # instructor's panels (Create Assignment, Courses)
+    "JUPYTER_CONFIG_PATH": f"{HERE / 'etc' / 'student'}:{HERE / 'etc'}",
     "BPC_EXCHANGE": exchange,
     "MPLBACKEND": "Agg",
 }
 
 
 def instructor_environment(spawner):
-    """An instructor's server also knows the course folder (the formgrader's course)."""
+    """An instructor's server also knows the course folder (the formgrader's course), and
+    shows the instructor's panels."""
     if spawner.user.name in instructors:
         spawner.environment["BPC_COURSE_ROOT"] = course_root
+        spawner.environment["JUPYTER_CONFIG_PATH"] = str(HERE / "etc")
 
 
 c.Spawner.pre_spawn_hook = instructor_environment

@@ -194,6 +194,10 @@ def assignment_list(page, shots, role: str, shelf: str):
 def fetch_and_answer(page, klass: Class, role: str, shots, validate: bool) -> None:
     """Fetch ps1 from the list, open it, type the answer of part (a)'s first cell, save;
     ``validate``: press Validate and read its report."""
+    # a student's JupyterLab has neither the instructor's panel nor the formgrader
+    expect(page.locator(".jp-SideBar").get_by_text("Create Assignment")).to_have_count(0)
+    formgrader = page.request.get(f"{klass.hub.url}/user/{klass.names[role]}/formgrader")
+    assert formgrader.status == 404, f"{role} reached the formgrader: {formgrader.status}"
     released = assignment_list(page, shots, role, "released")
     released.get_by_role("button", name="Fetch").click()
     fetched = page.locator("#fetched_assignments_list")
@@ -337,6 +341,7 @@ def test_a_class_on_the_hub_from_login_to_feedback(browser, klass, shots):
         assert got[late] == (POINTS, POINTS), f"the late student's score, penalty: {got[late]}"
 
         in_lab(instructor, klass, "instructor", shots)
+        expect(instructor.locator(".jp-SideBar").get_by_text("Create Assignment")).to_be_visible()
         instructor.goto(f"{klass.hub.url}/user/{klass.names['instructor']}/formgrader")
         shots.check(
             instructor,
