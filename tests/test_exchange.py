@@ -24,14 +24,11 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "hub"))
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not (sys.platform.startswith("linux") and os.geteuid() == 0),
-        reason="needs root: it creates Unix accounts (an instructor and two students) to run "
-        "nbgrader's exchange as each of them",
-    ),
-]
+needs_root = pytest.mark.skipif(
+    not (sys.platform.startswith("linux") and os.geteuid() == 0),
+    reason="needs root: it creates Unix accounts (an instructor and two students) to run "
+    "nbgrader's exchange as each of them",
+)
 
 #: run as student A: each attempt on someone else's file, and what the system said
 ATTEMPTS = r"""
@@ -77,6 +74,29 @@ out = {
 }
 print(json.dumps(out))
 """
+
+
+def test_grant_read_lets_one_user_read_and_no_other(tmp_path):
+    """The access-control list a feedback page gets, read back from the file system."""
+    import struct
+
+    from autograder.exchange import grant_read
+
+    page = tmp_path / "page.html"
+    page.write_text("feedback")
+    page.chmod(0o666)
+    try:
+        grant_read(str(page), 4242)
+    except OSError as exc:
+        pytest.skip(f"the temporary folder's file system has no ACLs: {exc.strerror}")
+    assert stat.S_IMODE(page.stat().st_mode) == 0o640  # group: the mask; others: nothing
+    raw = os.getxattr(page, "system.posix_acl_access")
+    version, entries = struct.unpack_from("<I", raw)[0], raw[4:]
+    assert version == 2
+    acl = [struct.unpack_from("<HHI", entries, i) for i in range(0, len(entries), 8)]
+    users = [(perm, uid) for tag, perm, uid in acl if tag == 0x02]
+    assert users == [(4, 4242)], acl
+    assert [perm for tag, perm, _ in acl if tag == 0x20] == [0], "others may read"
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +172,8 @@ def released_feedback(exchange: Path, course: Path, name: str) -> Path:
     return exchange / "backprop-course" / "feedback" / f"{name}.html"
 
 
+@pytest.mark.slow
+@needs_root
 def test_each_student_fetched_their_own_feedback(klass):
     base, _, _, names, _ = klass
     for student in ("a", "b"):
@@ -160,6 +182,8 @@ def test_each_student_fetched_their_own_feedback(klass):
         assert pages[0].read_text() == f"<p>feedback for {names[student]}</p>"
 
 
+@pytest.mark.slow
+@needs_root
 def test_a_submission_is_closed_to_other_students(klass):
     """Its folders let in its student and the instructor's group only."""
     _, exchange, _, names, users = klass
@@ -174,6 +198,8 @@ def test_a_submission_is_closed_to_other_students(klass):
         assert info.st_gid == users["instructor"].gid, f"{path} is not the instructor's group's"
 
 
+@pytest.mark.slow
+@needs_root
 def test_student_a_cannot_reach_what_is_not_theirs(klass):
     import classroom
 
