@@ -166,6 +166,8 @@ class Hub:
         return self.state / "jupyterhub.log"
 
     def start(self) -> Hub:
+        if not CHP.exists():
+            raise RuntimeError(f"JupyterHub's proxy is missing ({CHP}): run make hub-proxy")
         self.state.mkdir(parents=True, exist_ok=True)
         self.state.chmod(0o700)
         env = {
