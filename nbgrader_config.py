@@ -21,6 +21,12 @@ c.CourseDirectory.ignore = [
     "__pycache__",
     "feedback",
     ".pytest_cache",
+    # what the autograder keeps beside an autograded notebook for the instructor (the checks'
+    # verdicts, the problems it noticed, the submission's digest): generate_feedback would copy
+    # them into the student's feedback folder (autograder/coursedir.py: INSTRUCTOR_FILES)
+    "verdicts.json",
+    "findings.json",
+    ".submission.sha256",
 ]
 c.NbGrader.logfile = ".nbgrader.log"
 

@@ -484,9 +484,9 @@ def _copy_package(
     source: Path, target: Path, name: str, forbidden: list[str], assignment: str
 ) -> None:
     """Copy the package ``name`` from ``source`` to ``target``: its modules with their compiled
-    files, then its subpackages the same way. A module that ``forbidden`` names (or names a
-    name inside) becomes a stub, without its compiled files; a subpackage that it names becomes
-    a folder holding only a stub ``__init__.py``."""
+    files, its folders of data (without code), then its subpackages the same way. A module that
+    ``forbidden`` names (or names a name inside) becomes a stub, without its compiled files; a
+    subpackage that it names becomes a folder holding only a stub ``__init__.py``."""
     (target / "__pycache__").mkdir(parents=True)
     for path in sorted(source.glob("*.py")):
         module = f"{name}.{path.stem}"
@@ -496,7 +496,13 @@ def _copy_package(
         shutil.copy2(path, target / path.name)
         for compiled in (source / "__pycache__").glob(f"{path.stem}.*.pyc"):
             shutil.copy2(compiled, target / "__pycache__" / compiled.name)
-    for folder in sorted(p for p in source.iterdir() if (p / "__init__.py").is_file()):
+    for folder in sorted(p for p in source.iterdir() if p.is_dir() and not p.is_symlink()):
+        if folder.name == "__pycache__":
+            continue
+        if not (folder / "__init__.py").is_file():  # data the package reads (course/datasets)
+            skip = shutil.ignore_patterns("*.py", "*.pyc", "__pycache__")  # code only in packages
+            shutil.copytree(folder, target / folder.name, ignore=skip)
+            continue
         module = f"{name}.{folder.name}"
         if module in forbidden:
             (target / folder.name).mkdir()
@@ -534,6 +540,9 @@ def make_view(where: Path, assignment: str, forbidden: list[str]) -> dict[str, s
     for name in forbidden:
         if name == "course" or name.startswith("course."):
             continue
+        parts = name.split(".")
+        if any(".".join(parts[:k]) in forbidden for k in range(1, len(parts))):
+            continue  # a package that is forbidden whole is one stub already
         top = name.split(".")[0]
         try:
             spec = importlib.util.find_spec(top)
@@ -587,6 +596,42 @@ def _runtime_paths() -> list[str]:
             out = [o for o in out if not o.startswith(real + os.sep)]
             out.append(real)
     return out
+
+
+def _foreign_site_packages() -> list[str]:
+    """Folders of installed Python packages that the box would show but the kernel's Python
+    does not use: the base interpreter's own site-packages beside a virtual environment, and
+    the system's dist-packages under ``/usr``. A forbidden package installed there (sympy,
+    scipy) is out of reach of the stubs, which cover the copy the environment imports, and one
+    ``sys.path.insert`` would load it; the box lays an empty, read-only folder over each."""
+    import glob
+    import sysconfig
+
+    own = {
+        os.path.realpath(p)
+        for key in ("purelib", "platlib")
+        if (p := sysconfig.get_paths().get(key))
+    }
+    candidates = [
+        sysconfig.get_paths(vars={"base": sys.base_prefix, "platbase": sys.base_prefix})[key]
+        for key in ("purelib", "platlib")
+    ]
+    for root in ("/usr/lib", "/usr/local/lib", "/usr/lib64", "/usr/local/lib64"):
+        candidates += glob.glob(f"{root}/python3*/dist-packages")
+        candidates += glob.glob(f"{root}/python3*/site-packages")
+        candidates += glob.glob(f"{root}/python3/dist-packages")
+    out: list[str] = []
+    for path in candidates:
+        real = os.path.realpath(path)
+        if not os.path.isdir(real) or real in out:
+            continue
+        # never one that holds, or lies inside, a folder the kernel's Python needs
+        if any(
+            o == real or o.startswith(real + os.sep) or real.startswith(o + os.sep) for o in own
+        ):
+            continue
+        out.append(real)
+    return sorted(out)
 
 
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -751,6 +796,8 @@ class Box:
         bind(str(self.home), BOX_HOME, writable=True)
         for path in _runtime_paths():
             bind(path, path)
+        for path in _foreign_site_packages():
+            args.extend(["--perms", "0555", "--tmpfs", path, "--remount-ro", path])
         for target, source in sorted(self.view.items()):
             bind(source, target)
         args.extend(["--proc", "/proc", "--dev", "/dev"])

@@ -3,6 +3,8 @@
     release [ASSIGNMENT ...]      nbgrader generate_assignment (all of source_assignments/)
     grade ASSIGNMENT FOLDER       grade a folder of submissions in parallel; CSV and feedback
     report [ASSIGNMENT ...]       the grade tables, from the gradebook
+    refresh ASSIGNMENT            after manual grading: the CSV and feedback again, no execution
+    export ASSIGNMENT --format F  the grades as Canvas or Moodle imports them
     demo                          the whole job on the bundled sample class, in a scratch course
     gradescope ASSIGNMENT         the autograder zip that Gradescope runs
 
@@ -63,6 +65,49 @@ def cmd_report(args: argparse.Namespace) -> int:
     from autograder.report import report
 
     print(report(_course(args), args.assignments))
+    return 0
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from autograder import similarity
+
+    course = _course(args)
+    out = Path(args.out) if args.out else course.root / "grades" / args.assignment
+    try:
+        result = similarity.run(
+            course.root,
+            args.assignment,
+            Path(args.folder),
+            threshold=args.threshold,
+            min_tokens=args.min_chars,
+            layout=args.layout,
+            regex=args.student_regex,
+        )
+    except similarity.SimilarityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    page = similarity.write_html(result, out / "similarity.html")
+    similarity.write_json(result, out / "similarity.json")
+    print(similarity.table(result))
+    print(f"side by side: {page}")
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from autograder.refresh import refresh
+
+    done = refresh(_course(args), args.assignment, args.out)
+    print(done.summary())
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from autograder.export import export
+
+    done = export(_course(args), args.assignment, args.format, args.out, args.column)
+    print(f"{args.assignment} for {args.format.capitalize()}: {done.summary()}")
     return 0
 
 
@@ -174,6 +219,73 @@ def parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="print the grade tables from the gradebook")
     rp.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
     rp.set_defaults(func=cmd_report)
+
+    sm = sub.add_parser(
+        "similarity",
+        help="submissions whose code is unusually alike, or taken from the course",
+        description=(
+            "Compare the answer cells (and added cells) of every submission of ASSIGNMENT in "
+            "FOLDER with each other and with the course package and the support module, "
+            "ignoring what the released notebook gives everybody; names, strings and comments "
+            "do not count (copydetect's fingerprints). Prints the flagged pairs and writes "
+            "similarity.html (side by side, shared code marked) and similarity.json."
+        ),
+    )
+    sm.add_argument("assignment", metavar="ASSIGNMENT")
+    sm.add_argument("folder", metavar="FOLDER", help="the submissions (the layouts grade reads)")
+    sm.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="flag a pair when the shared code is at least this share of one side (default 0.5)",
+    )
+    sm.add_argument(
+        "--min-chars",
+        type=int,
+        default=150,
+        help="and at least this many characters of normalised code (default 150)",
+    )
+    sm.add_argument("--out", default=None, help="default: <course>/grades/<assignment>/")
+    sm.add_argument("--layout", choices=LAYOUTS, default="auto", help="default: auto")
+    sm.add_argument("--student-regex", default=None, metavar="REGEX", help="as for grade")
+    sm.set_defaults(func=cmd_similarity)
+    rf = sub.add_parser(
+        "refresh",
+        help="after manual grading: rewrite the CSV and every feedback page from the gradebook",
+        description=(
+            "Rewrite the grades CSV and every student's feedback page from the gradebook, with "
+            "the scores and comments given in the formgrader, without running any notebook "
+            "(nbgrader generate_feedback for each student)."
+        ),
+    )
+    rf.add_argument("assignment", metavar="ASSIGNMENT")
+    rf.add_argument(
+        "--out", default=None, help="as for grade (default: <course>/grades/<assignment>/)"
+    )
+    rf.set_defaults(func=cmd_refresh)
+
+    ex = sub.add_parser(
+        "export",
+        help="write the grades as Canvas or Moodle imports them",
+        description=(
+            "The assignment's grades from the gradebook, as a CSV that Canvas (Grades > Import) "
+            "or Moodle (the assignment's grading worksheet, or the gradebook's CSV import) "
+            "reads. A submission that could not be graded, or still needs manual grading, has "
+            "no grade and the command lists it (see autograder/export.py)."
+        ),
+    )
+    ex.add_argument("assignment", metavar="ASSIGNMENT")
+    ex.add_argument("--format", required=True, choices=("canvas", "moodle"))
+    ex.add_argument(
+        "--out", default=None, help="the CSV (default: <course>/grades/<a>/<a>_<format>.csv)"
+    )
+    ex.add_argument(
+        "--column",
+        default=None,
+        help="Canvas: the assignment's column as Canvas names it, with its id, e.g. "
+        "'Problem set 1 (123456)' (default: the assignment's name)",
+    )
+    ex.set_defaults(func=cmd_export)
 
     d = sub.add_parser(
         "demo",

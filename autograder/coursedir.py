@@ -25,6 +25,16 @@ if TYPE_CHECKING:  # nbgrader is imported lazily: it takes a second or two
     from traitlets.config import Config
 
 CONFIG_FILE = "nbgrader_config.py"
+#: What grading keeps beside an autograded notebook for the instructor: the visible and hidden
+#: checks' verdicts of each test cell (for Gradescope), the problems it noticed (``report``) and
+#: the digest of the submission they are for (``--resume``). nbgrader's ``generate_feedback``
+#: copies every other file of that folder into ``feedback/<student>/<assignment>/``, so the
+#: configuration ignores these names (:func:`load_config`, and the repository's
+#: ``nbgrader_config.py`` for the plain ``nbgrader`` commands).
+VERDICTS_FILE = "verdicts.json"
+FINDINGS_FILE = "findings.json"
+DIGEST_FILE = ".submission.sha256"
+INSTRUCTOR_FILES = (VERDICTS_FILE, FINDINGS_FILE, DIGEST_FILE)
 # BLAS libraries start one thread per core in every kernel: with one kernel per core already,
 # more threads only fight over the cores
 ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -55,9 +65,11 @@ def load_config(root: Path) -> Config:
     """nbgrader's configuration for the course in ``root``, with ``root`` as the course root.
 
     Like the ``nbgrader`` command: every ``nbgrader_config.py`` on the Jupyter configuration path
-    (lowest priority first), then the course's own, which wins.
+    (lowest priority first), then the course's own, which wins. Whatever it says, nbgrader
+    ignores the :data:`INSTRUCTOR_FILES` (they never reach a student's feedback folder).
     """
     from jupyter_core.paths import jupyter_config_path
+    from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
@@ -68,6 +80,8 @@ def load_config(root: Path) -> Config:
         if path.is_file():
             config.merge(PyFileConfigLoader(CONFIG_FILE, str(folder)).load_config())
     config.CourseDirectory.root = str(root)
+    ignore = list(config.CourseDirectory.get("ignore", CourseDirectory.ignore.default()))
+    config.CourseDirectory.ignore = ignore + [n for n in INSTRUCTOR_FILES if n not in ignore]
     return config
 
 

@@ -17,7 +17,9 @@
   test's result above its code, messages wrapped to the page's width, markdown tables with
   their borders, and math rendered into the page as MathML (:func:`render_math`), so that the
   page shows everything without a network. Its Content-Security-Policy lets it load nothing
-  (no script, no style sheet, no font, no image but those inside it).
+  (no script, no style sheet, no font, no image but those inside it). What a student controls
+  (their markdown, what their cells display, their math) keeps only the allowlist of
+  :mod:`autograder.sanitize`, so it cannot restyle, hide or move the grader's parts.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode, default
+from traitlets import Bool, Unicode, default
+
+from autograder.sanitize import sanitize_html, sanitize_mathml
 
 __all__ = [
     "HideHiddenTracebackLines",
@@ -301,7 +305,10 @@ def render_math(tex: str, display: bool = False) -> str:
     """TeX as MathML, which browsers draw themselves (no MathJax, no network), spaced as TeX
     spaces it: ``\\lvert`` bars that do not stretch, ``/`` and ``\\partial`` without an
     operator's space, primes beside their letter (not raised a second time), operator names set
-    as names. TeX it cannot read stays as its source, in a ``<code>``."""
+    as names. TeX it cannot read stays as its source, in a ``<code>``. The MathML keeps only the
+    allowlist of :func:`autograder.sanitize.sanitize_mathml`: latex2mathml copies the argument
+    of ``\\text`` (``\\textbf``, ``\\mbox``, ``\\fbox``...) as markup, and makes attributes of
+    ``\\style``, ``\\href`` and ``\\color``."""
     try:
         from latex2mathml.converter import convert
 
@@ -313,7 +320,7 @@ def render_math(tex: str, display: bool = False) -> str:
     mathml = mathml.replace("<mo>&#x0002F;</mo>", '<mo lspace="0" rspace="0">/</mo>')
     mathml = mathml.replace("<mo>&#x02202;</mo>", "<mi>&#x02202;</mi>")  # a letter, as in TeX
     mathml = _PRIME.sub(r"<mrow>\1<mo>\2</mo></mrow>", mathml)
-    return _WORD_OPERATOR.sub(r"<mi>\1</mi>", mathml)
+    return sanitize_mathml(_WORD_OPERATOR.sub(r"<mi>\1</mi>", mathml))
 
 
 class MathMLRenderer(IPythonRenderer):
@@ -338,6 +345,10 @@ def _nbgrader_folder(*parts: str) -> str:
 class FeedbackExporter(HTMLExporter):
     """nbgrader's feedback exporter with the page of ``templates/feedback_page.html.j2``, which
     extends nbgrader's feedback template, and the markdown's math as MathML."""
+
+    #: what a student's cells show (markdown, HTML outputs) keeps only the allowlist of
+    #: autograder.sanitize; scripts and widgets are left out (nbconvert's own switch)
+    sanitize_html = Bool(True).tag(config=True)
 
     @default("template_name")
     def _template_name_default(self) -> str:
@@ -370,17 +381,26 @@ class FeedbackExporter(HTMLExporter):
         resources["include_css"] = include_css
         return resources
 
+    def default_filters(self):
+        """nbconvert's filters, with ``clean_html`` (which nbconvert's templates apply to an
+        HTML output, markdown and code when ``sanitize_html`` is on) made the page's allowlist."""
+        for name, function in super().default_filters():
+            yield name, sanitize_html if name == "clean_html" else function
+
     @pass_context
     def markdown2html(self, context: Any, source: str) -> str:
+        """Markdown (a cell, a ``text/markdown`` output, a grader's comment) as HTML with the
+        math as MathML, sanitised (:func:`~autograder.sanitize.sanitize_html`). Images come
+        from the cell's attachments only: a file of this machine is never read into the page."""
         cell = context.get("cell", {})
         path = context.get("resources", {}).get("metadata", {}).get("path", "")
         renderer = MathMLRenderer(
             escape=False,
             attachments=cell.get("attachments", {}),
-            embed_images=self.embed_images,
+            embed_images=False,
             path=path,
             anchor_link_text=self.anchor_link_text,
-            exclude_anchor_links=self.exclude_anchor_links,
+            exclude_anchor_links=True,  # the page shows none, and keeps no id of a student's
             **getattr(self, "lexer_options", {}),
         )
-        return MarkdownWithMath(renderer=renderer).render(source)
+        return sanitize_html(MarkdownWithMath(renderer=renderer).render(source))

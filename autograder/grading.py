@@ -41,9 +41,25 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from autograder import submissions
-from autograder.coursedir import CONFIG_FILE, Course, prepare_environment
+from autograder.coursedir import (
+    CONFIG_FILE,
+    DIGEST_FILE,
+    FINDINGS_FILE,
+    VERDICTS_FILE,
+    Course,
+    prepare_environment,
+)
 from autograder.findings import Finding, ordered
-from autograder.report import Table, format_problems, format_table, read_table, write_csv
+from autograder.refresh import copy_pages
+from autograder.report import (
+    OUTCOME_FILE,
+    Table,
+    format_problems,
+    format_table,
+    read_table,
+    stored_problems,
+    write_csv,
+)
 
 
 @dataclass
@@ -107,6 +123,8 @@ class Result:
     layout: str
     kept: list[str] = field(default_factory=list)  # graded before and unchanged (``resume``)
     isolation: str = ""  # how the kernels were isolated, in plain words
+    #: student -> what reading the folder said (another notebook left out, a namesake)
+    notes: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> dict[str, Outcome]:
@@ -125,12 +143,17 @@ class Result:
             elif o.error:
                 out[student] = ("graded, feedback failed", o.error)
             else:
-                row = self.table.row(student)
-                manual = row is not None and row.needs_manual_grade
-                out[student] = ("ok, needs manual grading" if manual else "ok", "")
+                out[student] = (self._ok(student), self.notes.get(student, ""))
         for student in self.kept:
-            out[student] = ("ok, kept", "graded by an earlier run; the submission is unchanged")
+            said = "graded by an earlier run; the submission is unchanged"
+            note = self.notes.get(student, "")
+            out[student] = (self._ok(student, "ok, kept"), f"{said}; {note}" if note else said)
         return out
+
+    def _ok(self, student: str, status: str = "ok") -> str:
+        row = self.table.row(student)
+        manual = row is not None and row.needs_manual_grade
+        return f"{status}, needs manual grading" if manual else status
 
 
 # -- the template --------------------------------------------------------------------------------
@@ -642,9 +665,6 @@ def configure(config) -> None:
             setattr(config.BoxedExecute, key, config.Execute[key])
 
 
-VERDICTS_FILE = "verdicts.json"  # the visible and hidden checks' verdicts of each test cell
-
-
 def _save_verdicts(course: Course, job: Job) -> None:
     """Keep the tests' verdicts (autograder.run.VERDICTS) beside the autograded notebooks."""
     import json
@@ -673,10 +693,6 @@ def _run_findings(course: Course, job: Job) -> list[Finding]:
             nb = nbformat.read(path, as_version=4)
             found += findings_from_outputs(nb) + delegation(nb)
     return found
-
-
-FINDINGS_FILE = "findings.json"
-DIGEST_FILE = ".submission.sha256"  # of the submission these results are for (``resume``)
 
 
 def submission_digest(folder: Path) -> str:
@@ -876,10 +892,16 @@ def grade(
             view = plan_boxes(course, assignment, scratch) if hardened else {}
             todo = []
             kept: list[str] = []
+            nothing: list[Outcome] = []  # students who sent no notebook: nothing to run
+            record_students(course, found.submissions)
             for sub in found.submissions:
                 target = course.path("submitted", sub.student, assignment)
                 if Path(sub.origin).resolve() != target.resolve():
                     submissions.place(sub, target)
+                if sub.problem:
+                    where = scratch / "students" / sub.student  # never made: no results
+                    nothing.append(Outcome(sub.student, str(where), False, sub.problem))
+                    continue
                 if resume and _graded_before(course, assignment, sub.student, target):
                     kept.append(sub.student)
                     continue
@@ -899,6 +921,7 @@ def grade(
                     )
                 )
             outcomes = _run(course, todo, workers, progress) if todo else {}
+            outcomes.update(_record_nothing(course, assignment, nothing))
             table = read_table(course, assignment)
         result = Result(
             kept=kept,
@@ -914,6 +937,7 @@ def grade(
             jobs=jobs,
             layout=found.layout,
             isolation=isolation.summary if hardened else "none (--plain: nbgrader's own run)",
+            notes={sub.student: sub.note for sub in found.submissions if sub.note},
         )
         _write_outputs(course, result, notebooks)
         result.seconds = time.perf_counter() - start
@@ -925,6 +949,53 @@ def grade(
             if boxes_of(scratch) != scratch / BOXES:
                 shutil.rmtree(boxes_of(scratch), ignore_errors=True)
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def record_students(course: Course, found: list[submissions.Submission]) -> None:
+    """The names and LMS numbers the download gives, into the course's gradebook, where the
+    gradebook has none yet (a roster the instructor imported wins): the formgrader shows the
+    name beside the id."""
+    with course.gradebook() as gb:
+        for sub in found:
+            if not (sub.name or sub.lms == "Canvas"):
+                continue
+            student = gb.update_or_create_student(sub.student)
+            if sub.name and not (student.first_name or student.last_name):
+                student.last_name = sub.name
+            if sub.lms == "Canvas" and not student.lms_user_id:
+                student.lms_user_id = sub.lms_id
+        gb.db.commit()
+
+
+def _record_nothing(course: Course, assignment: str, nothing: list[Outcome]) -> dict:
+    """Students whose files hold nothing to grade: an error row each, flagged in the gradebook
+    (their files are in ``submitted/`` for a look by hand)."""
+    out = {}
+    if not nothing:
+        return out
+    with course.gradebook() as gb:
+        for outcome in nothing:
+            outcome.log = outcome.error
+            try:
+                merge(course, gb, assignment, outcome)
+            except Exception as exc:  # the row says so; the other students go on
+                gb.db.rollback()
+                outcome.error += f" (and flagging it in the gradebook failed: {exc})"[:300]
+                outcome.log += "\n" + traceback.format_exc()
+            with contextlib.suppress(OSError):
+                save_outcome(course, assignment, outcome)
+            out[outcome.student] = outcome
+    return out
+
+
+def save_outcome(course: Course, assignment: str, outcome: Outcome) -> None:
+    """Keep a student's outcome in ``autograded/<student>/<assignment>/`` (``refresh`` reads it)."""
+    import json
+
+    folder = course.path("autograded", outcome.student, assignment)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {"graded": outcome.graded, "error": outcome.error}
+    (folder / OUTCOME_FILE).write_text(json.dumps(state) + "\n")
 
 
 BOXES = "boxes"  # the folder of a run's boxes, in its scratch folder
@@ -996,6 +1067,8 @@ def _run(course: Course, todo: list[Job], workers: Workers, progress: bool) -> d
             outcome.graded = False
             outcome.error = f"merging into the gradebook: {exc}"[:300]
             outcome.log += traceback.format_exc()
+        with contextlib.suppress(OSError):
+            save_outcome(course, job.assignment, outcome)
         outcomes[job.student] = outcome
         if not outcome.ok:
             bar.write(f"  {job.student}: ERROR {outcome.error}", file=sys.stderr)
@@ -1054,8 +1127,13 @@ def _run(course: Course, todo: list[Job], workers: Workers, progress: bool) -> d
 def _write_outputs(course: Course, result: Result, notebooks: list[str]) -> None:
     """The CSV, the feedback pages copied under the output folder, the logs of the errors."""
     out = result.csv.parent
-    write_csv(result.table, result.csv, result.status(), result.problems())
+    problems = result.problems()
+    for student in result.kept:  # their findings, as the earlier run kept them
+        problems[student] = stored_problems(course, result.assignment, student)
+    write_csv(result.table, result.csv, result.status(), problems)
     pages = out / "feedback"
+    for student in result.kept:  # their pages, as nbgrader made them (refresh makes them anew)
+        result.feedback[student] = copy_pages(course, result.assignment, student, notebooks, out)
     for student, outcome in sorted(result.outcomes.items()):
         source = course.path("feedback", student, result.assignment)
         copies = []

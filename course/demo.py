@@ -1,7 +1,7 @@
 """The package demo (``make train-demo``): networks trained on bundled data, and what they learned.
 
 1. XOR, the function a single McCulloch-Pitts unit cannot compute, learned by a 2-3-1 network.
-2. The 8x8 handwritten digits (bundled with scikit-learn, nothing downloaded), learned by a
+2. The 8x8 handwritten digits (shipped with the course, nothing downloaded), learned by a
    64-32-10 ReLU network with a softmax output and mini-batch Adam.
 
 Run with ``python -m course.demo``.

@@ -8,7 +8,8 @@ Plain functions behind the notebooks on computational graphs and gates:
 * :func:`gate_figure` draws it (green values, red gradients) with a one-line statement of the
   rule and its numbers ("add distributes", "multiply switches", "max routes", "branches add");
 * :func:`worked_example` builds the three worked examples of the lectures, and
-  :func:`backward_step_figure` / :func:`example_step_figure` show Algorithm 4 one edge at a time;
+  :func:`backward_step_figure` / :func:`example_step_figure` show Algorithm 4 one edge at a time
+  (steps numbered from 1, as the sweep takes them; step 0 is the graph before the sweep);
 * :func:`graph_with_edges`, :func:`forward_backward_seconds` and :func:`backward_seconds` measure
   that a backward sweep costs time proportional to the number of edges.
 
@@ -37,6 +38,7 @@ __all__ = [
     "worked_example",
     "backward_step_figure",
     "example_step_figure",
+    "example_steps",
     "graph_with_edges",
     "forward_backward_seconds",
     "backward_seconds",
@@ -286,23 +288,28 @@ def worked_example(name: str) -> Value:
 
 
 def backward_step_figure(root: Value, step: int, title: str | None = None) -> tuple[Figure, str]:
-    """The backward sweep (Algorithm 4) of ``root``'s graph after its first ``step`` steps.
+    """The backward sweep (Algorithm 4) of ``root``'s graph after its steps ``1 ... step``.
+
+    Steps are numbered as the sweep takes them, one per edge, from 1 to
+    ``n = len(backward_steps(root))``: step ``k`` is ``backward_steps(root)[k - 1]``. Step 0 is
+    the graph before the sweep.
 
     Parameters
     ----------
     root:
         The output node of a graph of at most :data:`course.viz.MAX_NODES` nodes.
     step:
-        ``0 <= step <= n`` with ``n = len(backward_steps(root))`` (one step per edge).
+        ``0 <= step <= n``.
     title:
         Title of the drawing; ``None`` keeps :func:`course.viz.draw_graph`'s default.
 
     Returns
     -------
     (Figure, str)
-        ``draw_graph(root, step=step)`` (the edge of step ``step`` in orange) and
-        ``backward_steps(root)[step].describe()``; for ``step == n`` the text starts with
-        ``"done"``. ``.grad`` is neither read nor changed.
+        ``draw_graph(root, step=step)`` (the edge of step ``step`` in orange, the caption
+        ``step k of n: ...``) and the same numbering in words: ``"step k of n: "`` followed by
+        ``backward_steps(root)[k - 1].describe()``, ending ``"the sweep is done"`` at
+        ``k = n``. ``.grad`` is neither read nor changed.
     """
     from course.viz import draw_graph
 
@@ -314,32 +321,44 @@ def backward_step_figure(root: Value, step: int, title: str | None = None) -> tu
         step,
         at_least=0,
         at_most=n,
-        fix=f"this graph has {n} edges, one step each; use step={n} for the finished sweep",
+        fix=f"this graph has {n} edges, one step each, numbered 1 to {n}; step=0 is the graph "
+        "before the sweep",
         caller="backward_step_figure",
     )
     fig = draw_graph(root, step=step, title=title)
+    if step == 0:
+        return fig, f"step 0 of {n}: before the sweep, only the output's gradient (1) is known"
+    text = f"step {step} of {n}: {steps[step - 1].describe()}"
     if step == n:
-        return fig, f"done: all {n} steps of the backward sweep taken, every gradient known"
-    return fig, steps[step].describe()
+        text += "; the sweep is done, every gradient known"
+    return fig, text
+
+
+def example_steps(example: str) -> int:
+    """The number of steps of the backward sweep of one of the :data:`EXAMPLES` (its edges):
+    the largest step of :func:`example_step_figure`, for a slider's ``max``."""
+    return len(backward_steps(worked_example(example)))
 
 
 def example_step_figure(example: str, step: int) -> tuple[Figure, str]:
     """:func:`backward_step_figure` for one of the :data:`EXAMPLES`, for a slider over steps.
 
-    ``step`` beyond the number of edges of the chosen example shows the finished sweep, so one
-    slider (up to the largest example's 8 edges) serves all three examples.
+    Steps are numbered from 1 to :func:`example_steps` ``(example)``, step 0 being the graph
+    before the sweep; the title says ``"step k of n"`` as the caption and the text do. A step
+    beyond the example's last (a slider still at 8 when the example changes to one with 4 edges)
+    shows the last step.
     """
     root = worked_example(example)
     step = arguments.integer(
         "step",
         step,
         at_least=0,
-        fix="steps are counted from 0 (the first edge of the sweep)",
+        fix="steps are numbered from 1 (the first edge of the sweep); 0 is before the sweep",
         caller="example_step_figure",
     )
     n = len(backward_steps(root))
     k = min(int(step), n)
-    return backward_step_figure(root, k, title=f"{example}: backward sweep, {k} of {n} steps done")
+    return backward_step_figure(root, k, title=f"{example}: backward sweep, step {k} of {n}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -262,18 +262,20 @@ class Playground:
             lines.append("the cost diverged: lower the learning rate, then reset")
         return "\n".join(lines)
 
-    def figure(self, resolution: int = 120) -> Any:
+    def figure(self, resolution: int = 120, title: bool = True) -> Any:
         """Decision regions (left) and the loss curves (right), titled with :meth:`title`.
 
         Returns a ``matplotlib.figure.Figure`` (not registered with pyplot) with two Axes:
         ``"Decision regions"`` (training points as dots, validation points as triangles) and
         ``"Loss per epoch"`` (training and validation cost, one line each once an epoch ran).
+        ``title=False`` leaves out the title line (the dashboard says it beside the controls).
+        The figure is :data:`course.viz.DISPLAY_WIDTH` wide: a notebook shows it full size.
         """
         from matplotlib.figure import Figure
 
-        from course.viz import plot_decision_boundary, plot_history
+        from course.viz import DISPLAY_WIDTH, plot_decision_boundary, plot_history
 
-        fig = Figure(figsize=(11.0, 4.6))
+        fig = Figure(figsize=(DISPLAY_WIDTH, 4.2 if title else 3.9))
         left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.15]})
         with np.errstate(all="ignore"):
             plot_decision_boundary(self.net.predict, self.X_train, self.y_train, ax=left,
@@ -284,8 +286,8 @@ class Playground:
                          linewidths=0.6, zorder=4, label=f"class {c} (validation)")  # fmt: skip
         handles, labels = left.get_legend_handles_labels()
         left.get_legend().remove()  # one legend row under the figure hides no data
-        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=9,
-                   frameon=False, columnspacing=1.2, handletextpad=0.3)  # fmt: skip
+        fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=10,
+                   frameon=False, columnspacing=1.0, handletextpad=0.3)  # fmt: skip
         h = self.history
         if h.epochs:
             plot_history({"train_loss": h.train_loss, "val_loss": h.val_loss}, ax=right)
@@ -293,12 +295,14 @@ class Playground:
             right.set_title("Loss per epoch", fontsize=12)
             right.set_xlabel("epoch", fontsize=11)
             right.set_ylabel("loss", fontsize=11)
-            right.text(0.5, 0.5, "no epoch yet: press Step or Start", ha="center",
+            right.text(0.5, 0.5, "no epoch yet:\npress Step or Start", ha="center",
                        va="center", fontsize=11, transform=right.transAxes)  # fmt: skip
         right.set_ylim(bottom=0)
-        fig.suptitle(self.title(), fontsize=12)
+        if title:
+            fig.suptitle(self.title(), fontsize=12)
         # fixed margins rather than tight_layout: a live redraw is then about twice as fast
-        fig.subplots_adjust(left=0.07, right=0.985, bottom=0.2, top=0.85, wspace=0.18)
+        top = 0.86 if title else 0.92
+        fig.subplots_adjust(left=0.08, right=0.985, bottom=0.22, top=top, wspace=0.22)
         return fig
 
     def __repr__(self) -> str:
@@ -312,6 +316,10 @@ class Playground:
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64, 150)
 L2_DEFAULT = 1e-3
+#: Width of every cell of the dashboard's grid of controls, and of a control's description.
+CONTROL_WIDTH = "290px"
+DESCRIPTION_WIDTH = "110px"
+L2_BOX_WIDTH = "56px"
 
 
 class Dashboard:
@@ -320,8 +328,13 @@ class Dashboard:
     ``widget`` is the box to display; ``controls`` maps setting names (plus ``"l2_on"``, the
     check box that switches L2 on) to controls; ``buttons`` maps ``"start"``, ``"pause"``,
     ``"step"``, ``"reset"`` to buttons; ``image`` (an ipywidgets ``Image``) shows the PNG of
-    ``playground.figure()`` and ``label`` (an ``HTML``) the ``summary()``. ``task`` is the asyncio
-    task of a running Start (``None`` before the first), ``running`` says whether it trains.
+    ``playground.figure(title=False)`` (``last_figure``) and ``label`` (an ``HTML``, the one
+    status line of the dashboard) the ``summary()``. ``task`` is the asyncio task of a running
+    Start (``None`` before the first), ``running`` says whether it trains.
+
+    The controls sit in a grid of equal cells (:data:`CONTROL_WIDTH` wide, their descriptions
+    :data:`DESCRIPTION_WIDTH`), as many to a row as the page has room for, so that they line up
+    in columns whatever the width of the page.
     """
 
     def __init__(
@@ -329,7 +342,7 @@ class Dashboard:
         playground: Playground | None = None,
         interval: float = 0.05,
         max_epochs: int = 1000,
-        dpi: int = 80,
+        dpi: int = 100,
         resolution: int = 120,
     ) -> None:
         import ipywidgets as W
@@ -348,28 +361,35 @@ class Dashboard:
         self.running = False
         self.task: asyncio.Task | None = None
         self.redraws = 0
+        self.last_figure: Any = None
         s = self.playground.settings
-        narrow = {"style": {"description_width": "initial"}}
+        cell = {
+            "style": {"description_width": DESCRIPTION_WIDTH},
+            "layout": W.Layout(width=CONTROL_WIDTH),
+        }
         self.controls: dict[str, Any] = {
             "dataset": W.Dropdown(options=DATASETS, value=s["dataset"], description="data",
-                                  **narrow),
+                                  **cell),
             "hidden_layers": W.IntSlider(value=min(s["hidden_layers"], 4), min=1, max=4,
-                                         description="hidden layers", **narrow),
+                                         description="hidden layers", **cell),
             "units": W.IntSlider(value=min(s["units"], 16), min=1, max=16,
-                                 description="units per layer", **narrow),
+                                 description="units per layer", **cell),
             "activation": W.Dropdown(options=HIDDEN_ACTIVATIONS, value=s["activation"],
-                                     description="activation", **narrow),
+                                     description="activation", **cell),
+            "optimizer": W.Dropdown(options=tuple(OPTIMIZERS), value=s["optimizer"],
+                                    description="optimizer", **cell),
+            "batch_size": W.Dropdown(options=sorted({*BATCH_SIZES, s["batch_size"]}),
+                                     value=s["batch_size"], description="batch size", **cell),
             "lr": W.FloatLogSlider(value=min(max(s["lr"], 1e-4), 1.0), base=10, min=-4, max=0,
                                    step=0.1, readout_format=".4f", description="learning rate",
-                                   **narrow),
-            "batch_size": W.Dropdown(options=sorted({*BATCH_SIZES, s["batch_size"]}),
-                                     value=s["batch_size"], description="batch size", **narrow),
-            "optimizer": W.Dropdown(options=tuple(OPTIMIZERS), value=s["optimizer"],
-                                    description="optimizer", **narrow),
-            "l2_on": W.Checkbox(value=s["l2"] > 0, description="L2", indent=False),
+                                   **cell),
+            "l2_on": W.Checkbox(value=s["l2"] > 0, description="L2", indent=False,
+                                layout=W.Layout(width=L2_BOX_WIDTH)),
             "l2": W.FloatLogSlider(value=min(max(s["l2"] or L2_DEFAULT, 1e-6), 1.0), base=10,
                                    min=-6, max=0, step=0.5, readout_format=".0e",
-                                   description="lambda", **narrow),
+                                   description="lambda",
+                                   style={"description_width": "initial"},
+                                   layout=W.Layout(width="auto", flex="1 1 auto")),
         }  # fmt: skip
         self.buttons: dict[str, Any] = {
             name: W.Button(description=name.capitalize(), icon=icon, layout=W.Layout(width="90px"))
@@ -378,13 +398,16 @@ class Dashboard:
         }  # fmt: skip
         self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
         self.label = W.HTML()
-        rows = [
-            W.HBox([self.controls[k] for k in ("dataset", "hidden_layers", "units", "activation")],
-                   layout=W.Layout(flex_flow="row wrap")),
-            W.HBox([self.controls[k] for k in ("lr", "batch_size", "optimizer", "l2_on", "l2")],
-                   layout=W.Layout(flex_flow="row wrap")),
-            W.HBox(list(self.buttons.values())),
-        ]  # fmt: skip
+        c = self.controls
+        l2 = W.HBox([c["l2_on"], c["l2"]], layout=W.Layout(width=CONTROL_WIDTH))
+        cells = [c[k] for k in ("dataset", "hidden_layers", "units", "activation", "optimizer",
+                                "batch_size", "lr")] + [l2]  # fmt: skip
+        self.grid = W.GridBox(
+            cells,
+            layout=W.Layout(grid_template_columns=f"repeat(auto-fill, {CONTROL_WIDTH})",
+                            grid_gap="4px 12px", width="100%"),
+        )  # fmt: skip
+        rows = [self.grid, W.HBox(list(self.buttons.values()))]
         self.widget = _widget_base()(children=[*rows, self.label, self.image])
         for control in self.controls.values():
             control.observe(self._on_setting, names="value")
@@ -396,7 +419,10 @@ class Dashboard:
             # a setting outside a control's range was clipped: train what the controls show
             self.playground.configure(**self.settings())
         self.redraw()
-        self.widget._preview_png = self.image.value or None
+        # a viewer without widgets shows this picture alone: with the status as its title line
+        buf = io.BytesIO()
+        self.playground.figure(self.resolution).savefig(buf, format="png", dpi=self.dpi)
+        self.widget._preview_png = buf.getvalue()
         self.widget._text = f"[training dashboard: {self.playground!r}]"
 
     # -- what the controls hold --
@@ -416,7 +442,9 @@ class Dashboard:
         # the figure has fixed margins, so it is saved as is: no second pass to find a tight
         # bounding box (course.widgets.figure_to_png), which would make a live redraw slower
         buf = io.BytesIO()
-        self.playground.figure(self.resolution).savefig(buf, format="png", dpi=self.dpi)
+        # the status is the label's alone: the figure goes without its title line
+        self.last_figure = self.playground.figure(self.resolution, title=False)
+        self.last_figure.savefig(buf, format="png", dpi=self.dpi)
         self.image.value = buf.getvalue()
         self.label.value = f"<pre>{html.escape(self.playground.summary())}</pre>"
         self.buttons["start"].disabled = self.running

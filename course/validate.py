@@ -104,6 +104,18 @@ class WholeMessages(Validator):
                 errors.append(error_text(output, own if not utils.is_solution(cell) else None))
             elif output.output_type == "stream" and output.name == "stderr":
                 errors.append(output.text)
+        if not errors and utils.is_grade(cell):
+            score, most = utils.determine_grade(cell, self.log)
+            if score is not None and most is not None and score < most:
+                # partial credit: the checks that failed printed their messages (nbgrader
+                # itself says only "passed some but not all of the tests")
+                printed = "".join(
+                    o.get("text", "")
+                    for o in cell.get("outputs", [])
+                    if o.output_type == "stream" and o.get("name") == "stdout"
+                )
+                head = f"Partial credit: {score:g} of {most:g} points."
+                return head + ("\n" + printed.rstrip("\n") if printed.strip() else "")
         return "\n".join(errors) if errors else super()._extract_error(cell)
 
 

@@ -66,10 +66,12 @@ _COLOURS = {
     "softplus": "#e377c2",
     "swish": "#bcbd22",
 }
+# font sizes in points; every figure here is at most DISPLAY_WIDTH wide, so a notebook shows them
+# as they are (course.viz.MIN_FONT_SIZE is the smallest)
 _FS_TITLE = 12
 _FS_LABEL = 11
 _FS_TICK = 10
-_FS_LEGEND = 9.5
+_FS_LEGEND = 10
 
 
 # --------------------------------------------------------------------------------------------
@@ -133,7 +135,9 @@ def saturation_regions(
     return regions
 
 
-def _draw_activation(ax: Axes, name: str, z_range: tuple[float, float]) -> None:
+def _draw_activation(
+    ax: Axes, name: str, z_range: tuple[float, float], legend: bool = True
+) -> None:
     """Two lines on ``ax``: ``f`` (solid blue) and ``f'`` (dashed orange); shaded saturation."""
     activation = ACTIVATIONS[name]
     z = np.linspace(z_range[0], z_range[1], 801)
@@ -160,7 +164,8 @@ def _draw_activation(ax: Axes, name: str, z_range: tuple[float, float]) -> None:
     ax.set_ylabel("value", fontsize=_FS_LABEL)
     ax.tick_params(labelsize=_FS_TICK)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=_FS_LEGEND, loc="best")
+    if legend:
+        ax.legend(fontsize=_FS_LEGEND, loc="best")
 
 
 def plot_activation(name: str, z_range: tuple[float, float] = (-6, 6)) -> Figure:
@@ -191,21 +196,28 @@ def _maxout_pieces(
 
 
 def plot_all_activations(z_range: tuple[float, float] = (-4, 4)) -> Figure:
-    """A 2 x 4 grid: the seven hidden activations of :data:`HIDDEN` and a two-piece maxout.
+    """A 3 x 3 grid: the seven hidden activations of :data:`HIDDEN`, a two-piece maxout, and one
+    legend for all of them.
 
     Each of the first seven panels is :func:`plot_activation`'s drawing (two lines, ``f`` and
     ``f'``, titled with the name). The eighth shows ``max(z, -0.5 z)``, a maxout unit of two
-    affine pieces, with its derivative (the slope of the winning piece).
+    affine pieces, with its derivative (the slope of the winning piece). The ninth holds the
+    legend the panels share: ``f(z)`` solid, ``f'(z)`` dashed, the saturated regions grey.
     """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from course.viz import DISPLAY_WIDTH
+
     z_range = _check_range(z_range)
-    fig, axes = _new_figure(2, 4, (15.0, 7.2))
+    fig, axes = _new_figure(3, 3, (DISPLAY_WIDTH, 9.0))
     for ax, name in zip(axes.flat, HIDDEN):
-        _draw_activation(ax, name, z_range)
+        _draw_activation(ax, name, z_range, legend=False)
     ax = axes.flat[len(HIDDEN)]
     z = np.linspace(z_range[0], z_range[1], 801)
     _, value, slope = _maxout_pieces((1.0, -0.5), (0.0, 0.0), z)
-    ax.plot(z, value, color=_F_COLOUR, linewidth=2.0, label="f(z) = max(z, -0.5 z)")
-    ax.plot(z, slope, color=_PRIME_COLOUR, linewidth=2.0, linestyle="--", label="f'(z)")
+    ax.plot(z, value, color=_F_COLOUR, linewidth=2.0)
+    ax.plot(z, slope, color=_PRIME_COLOUR, linewidth=2.0, linestyle="--")
     ax.axhline(0.0, color="0.6", linewidth=0.7, zorder=0)
     ax.axvline(0.0, color="0.6", linewidth=0.7, zorder=0)
     ax.set_xlim(*z_range)
@@ -214,8 +226,19 @@ def plot_all_activations(z_range: tuple[float, float] = (-4, 4)) -> Figure:
     ax.set_ylabel("value", fontsize=_FS_LABEL)
     ax.tick_params(labelsize=_FS_TICK)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=_FS_LEGEND, loc="best")
-    fig.suptitle("Activation functions f (solid) and their derivatives f' (dashed)", fontsize=14)
+    key = axes.flat[len(HIDDEN) + 1]
+    key.set_axis_off()
+    key.legend(
+        handles=[
+            Line2D([], [], color=_F_COLOUR, linewidth=2.0, label="f(z), the activation"),
+            Line2D([], [], color=_PRIME_COLOUR, linewidth=2.0, linestyle="--", label="f'(z)"),
+            Patch(color="0.5", alpha=0.18, label=f"|f'| < {SATURATION_LEVEL:g}: saturated"),
+        ],
+        loc="center",
+        fontsize=_FS_LABEL,
+        frameon=False,
+    )
+    fig.suptitle("Activation functions f (solid) and their derivatives f' (dashed)", fontsize=13)
     fig.tight_layout()
     return fig
 
@@ -338,7 +361,7 @@ def activation_study(name: str, depth: int) -> tuple[Figure, str]:
     depth = _check_int(depth, "depth", 1, MAX_DEPTH, 10)
     names = [name] if name == "sigmoid" else [name, "sigmoid"]
     norms = {n: layer_gradient_norms(n, depth) for n in names}
-    fig, axes = _new_figure(1, 2, (12.0, 4.3))
+    fig, axes = _new_figure(1, 2, (9.0, 4.0))
     _draw_activation(axes[0, 0], name, (-6.0, 6.0))
     _draw_norms(axes[0, 1], norms, depth)
     fig.suptitle(f"{name} with {depth} hidden layers", fontsize=13)
@@ -401,7 +424,8 @@ def maxout_demo(
     lo, hi = _check_range(x_range, "x_range")
     x = np.linspace(lo, hi, 801)
     pieces, value, slope = _maxout_pieces(w_arr, b_arr, x)
-    fig, axes = _new_figure(1, 2, (11.0, 4.0))
+    entries = len(w_arr) + 1 + (reference is not None)  # in the legend under the left panel
+    fig, axes = _new_figure(1, 2, (9.0, 4.0 + 0.14 * ((entries + 1) // 2)))
     left, right = axes[0]
     for j in range(len(w_arr)):
         left.plot(
@@ -434,6 +458,9 @@ def maxout_demo(
         ax.set_ylabel(ylabel, fontsize=_FS_LABEL)
         ax.tick_params(labelsize=_FS_TICK)
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=_FS_LEGEND if k <= 5 else 8, loc="best" if ax is left else "upper left")
+    # the pieces' legend under the drawing, where it hides none of it, in two columns
+    left.legend(fontsize=_FS_LEGEND, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2,
+                frameon=False, columnspacing=1.0, handlelength=1.6)  # fmt: skip
+    right.legend(fontsize=_FS_LEGEND, loc="upper left")
     fig.tight_layout()
     return fig

@@ -223,9 +223,12 @@ def test_the_csv_has_the_columns_and_the_totals(graded) -> None:
     run = graded("ps1")
     assert run.columns == [
         "student_id",
+        "name",
         *PS1_PARTS,
         "total",
         "max",
+        "late",
+        "submitted",
         "status",
         "message",
         "problems",
@@ -234,6 +237,8 @@ def test_the_csv_has_the_columns_and_the_totals(graded) -> None:
         parts = sum(float(row[p]) for p in PS1_PARTS)
         assert float(row["total"]) == parts, student
         assert row["max"] == "20" and row["status"] == "ok" and row["message"] == ""
+        # plain file names: no LMS said a name or lateness, and no time is known
+        assert row["name"] == row["late"] == row["submitted"] == "", row
 
 
 def test_report_prints_the_table_from_the_gradebook(graded, course: Path) -> None:
@@ -242,6 +247,34 @@ def test_report_prints_the_table_from_the_gradebook(graded, course: Path) -> Non
     assert code == 0
     assert re.search(r"^correct\s+2\s+2\s+2\s+4\s+4\s+3\s+3\s+20/20$", out, re.MULTILINE)
     assert re.search(r"^bug_uses_package\s.*\s12/20$", out, re.MULTILINE)
+
+
+#: what grading keeps beside an autograded notebook for the instructor alone
+INSTRUCTOR_FILES = {"verdicts.json", "findings.json", ".submission.sha256"}
+
+
+def test_a_feedback_folder_holds_nothing_for_the_instructor(graded, course: Path) -> None:
+    """nbgrader's generate_feedback copies every file beside an autograded notebook into the
+    student's feedback folder: the checks' verdicts, the problems grading noticed (the code it
+    finds suspicious) and the submission's digest stay with the instructor, after a grading run
+    and after the plain ``nbgrader generate_feedback`` (the formgrader's button) alike."""
+    graded("ps1")
+    kept = {p.name for p in course.glob("autograded/*/ps1/*")}
+    assert INSTRUCTOR_FILES <= kept  # (the run keeps them: for Gradescope, report, --resume)
+
+    def sent() -> set[str]:
+        return {p.name for p in course.glob("feedback/*/ps1/*")}
+
+    assert "ps1.html" in sent() and not sent() & INSTRUCTOR_FILES, sent()
+    proc = subprocess.run(
+        [str(BIN / "nbgrader"), "generate_feedback", "ps1", "--force"],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "ps1.html" in sent() and not sent() & INSTRUCTOR_FILES, sent()
 
 
 # -- an nbgrader-layout folder: a resubmission, a new student, a broken notebook -------------------
@@ -278,6 +311,7 @@ def test_nbgrader_layout_is_graded(second_run: Run, course: Path) -> None:
     assert "graded 3 submissions (nbgrader layout)" in second_run.stdout
     assert second_run.rows["new_student"]["status"] == "ok"
     assert second_run.rows["new_student"]["total"] == "20"
+    assert second_run.rows["new_student"]["submitted"] == "2025-03-01 10:00:00 UTC"
     assert second_run.scores["new_student"] == dict.fromkeys(PS1_PARTS, 0) | {
         "test_a_add_mul": 2, "test_a_max": 2, "test_a_exp_reciprocal": 2,
         "test_b_examples": 4, "test_b_more": 4, "test_c_visible": 3, "test_c_hidden": 3,
@@ -295,7 +329,7 @@ def test_a_broken_notebook_is_an_error_row_and_the_others_are_graded(second_run:
     broken = second_run.rows["broken"]
     assert broken["status"] == "error"
     assert "JSON" in broken["message"] and "ps1.ipynb" in broken["message"], broken
-    assert broken["total"] == "" and broken["test_b_more"] == ""
+    assert broken["total"] == broken["max"] == broken["test_b_more"] == ""
     assert "broken: ERROR ps1.ipynb is not valid JSON" in second_run.stderr
     assert "2 ok, 1 error" in second_run.stdout
     assert second_run.rows["correct"]["status"].startswith("ok")
@@ -337,8 +371,9 @@ def test_grading_again_does_not_duplicate_rows(second_run: Run, graded) -> None:
     [
         ("jsmith.ipynb", "jsmith"),
         ("bug_overwrite_branch.ipynb", "bug_overwrite_branch"),
-        ("smithjane_41321_2741_ps1.ipynb", "smithjane"),  # Canvas
-        ("smithjane_LATE_41321_2741_ps1-1.ipynb", "smithjane"),  # Canvas, late resubmission
+        ("smithjane_41321_2741_ps1.ipynb", "41321"),  # Canvas: the user id
+        ("smithjane_LATE_41321_2741_ps1-1.ipynb", "41321"),  # Canvas, late resubmission
+        ("smithjane_41321_ps1.ipynb", "smithjane"),  # one number: cut at it
         ("Jane Smith_81234_assignsubmission_file_ps1.ipynb", "Jane_Smith"),  # Moodle
         ("ps1_jsmith_attempt_2024-10-01-09-30-00_ps1.ipynb", "jsmith"),  # Blackboard
         ("ps1_jsmith.ipynb", "jsmith"),
@@ -371,10 +406,11 @@ def test_a_flat_folder_and_its_zip(tmp_path: Path) -> None:
     found = submissions.find(folder, "ps1", ["ps1"])
     assert found.layout == "flat"
     assert [(s.student, s.origin) for s in found.submissions] == [
+        ("1", "b_1_3_ps1.ipynb"),  # Canvas's user 1: the newer attachment of two
         ("a", "a.ipynb"),
-        ("b", "b_1_3_ps1.ipynb"),  # the later one of two files of the same student
     ]
-    assert {name for name, _ in found.skipped} == {"b_1_2_ps1.ipynb", "readme.txt", "ps1.ipynb"}
+    assert "left out b_1_2_ps1.ipynb" in found.submissions[0].note
+    assert {name for name, _ in found.skipped} == {"readme.txt", "ps1.ipynb"}
     archive = tmp_path / "submissions.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.write(folder / "a.ipynb", "download/a.ipynb")
@@ -425,7 +461,7 @@ def test_the_gradescope_zip_holds_no_student_data(gradescope_zip: Path) -> None:
     assert info.external_attr >> 16 & 0o111  # executable
     with zipfile.ZipFile(gradescope_zip) as zf:
         setup = zf.read("setup.sh").decode()
-    assert "pip install /autograder/source/project" in setup
+    assert 'pip install --no-deps "$HERE/project"' in setup
     check = subprocess.run(["bash", "-n", "-c", setup], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
 

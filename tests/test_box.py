@@ -261,6 +261,26 @@ def test_the_view_copies_subpackages_with_their_compiled_files(
     assert import_from_view(where, "from course.viz import draw; print(draw())") == "drawn\n"
 
 
+def test_the_view_holds_the_package_data_without_code(fake_course: Path, tmp_path: Path) -> None:
+    """A folder of data in the package (course/datasets) is copied, but not Python code put
+    in it: code reaches the box only as a module of a package, where the rules apply."""
+    data = fake_course / "datasets"
+    data.mkdir()
+    (data / "digits.csv").write_text("0,1,2\n")
+    (data / "graph.py").write_text("VALUE = 'a reference outside the package rules'\n")
+    box.make_view(tmp_path / "view", "ps1", ["course.graph"])
+    files = view_files(tmp_path / "view" / "course")
+    assert files["datasets/digits.csv"] == "0,1,2\n"
+    assert not [n for n in files if n.startswith("datasets/") and n != "datasets/digits.csv"]
+
+
+def test_a_kernel_in_a_box_loads_the_shipped_digits(kernel: Kernel) -> None:
+    out = kernel.ok(
+        "from course.data import load_digits\nX, y = load_digits()\nprint(X.shape, y[:5])"
+    )
+    assert out == "(64, 1797) [0 1 2 3 4]\n"
+
+
 def test_a_forbidden_subpackage_is_one_stub(fake_course: Path, tmp_path: Path) -> None:
     where = tmp_path / "view"
     box.make_view(where, "ps9", ["course.viz"])
@@ -515,6 +535,29 @@ def test_forbidden_modules_raise_an_import_error_that_names_the_rule(kernel: Ker
         assert "the assignment's rules" in out
     # the rest of the package is there
     kernel.ok("from course import checks, gradcheck, activations")
+
+
+def test_packages_installed_outside_the_environment_are_not_there(kernel: Kernel) -> None:
+    """The base interpreter's site-packages (sympy and scipy are installed there on this
+    machine) and the system's dist-packages are empty in the box: adding one to sys.path
+    must not reach a package the stubs of the environment's copy cover."""
+    foreign = box._foreign_site_packages()
+    assert foreign, "a virtual environment always has its base interpreter's site-packages"
+    assert any(os.listdir(p) for p in foreign)  # on the host they hold packages
+    out = kernel.ok(
+        "import os, sys\n"
+        f"for p in {foreign!r}:\n"
+        "    print(p, os.path.isdir(p), len(os.listdir(p)))\n"
+        f"sys.path[:0] = {foreign!r}\n"
+        "try:\n"
+        "    import sympy\n"
+        "    print('imported', sympy.__file__)\n"
+        "except ImportError as exc:\n"
+        "    print('refused:', type(exc).__name__)"
+    )
+    for p in foreign:
+        assert f"{p} True 0" in out, out
+    assert "imported" not in out
 
 
 def test_the_rlimits_are_set(kernel: Kernel) -> None:

@@ -39,8 +39,36 @@ def test_nbgrader_reads_the_course_configuration():
     assert Path(coursedir.root).resolve() == ROOT
     api = NbGraderAPI(coursedir, config=config)
     sources = sorted(p.name for p in (ROOT / "source_assignments").iterdir() if p.is_dir())
-    assert sources == ["ps1", "ps2", "ps3", "ps4"]
+    assert sources == ["ps1", "ps2", "ps3", "ps4", "ps5"]
     assert set(sources) <= set(api.get_source_assignments())
+
+
+def test_nothing_for_the_instructor_is_copied_into_a_feedback_folder(tmp_path: Path) -> None:
+    """``generate_feedback`` copies the files of ``autograded/<student>/<assignment>/`` that
+    ``CourseDirectory.ignore`` does not name (nbgrader's find_all_files): the verdicts, the
+    findings and the digest grading keeps there stay out, with the repository's configuration
+    (the plain nbgrader commands) and with any course's, as the autograder reads it."""
+    from nbgrader.utils import find_all_files
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from autograder.coursedir import load_config
+
+    folder = tmp_path / "autograded" / "jsmith" / "ps1"
+    folder.mkdir(parents=True)
+    names = ["ps1.ipynb", "ps1_support.py", "verdicts.json", "findings.json", ".submission.sha256"]
+    for name in names:
+        (folder / name).write_text("{}")
+    other = tmp_path / "other_course"
+    other.mkdir()
+    (other / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.ignore = []\n")
+    for config in (
+        PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config(),
+        load_config(ROOT),
+        load_config(other),
+    ):
+        ignore = list(config.CourseDirectory.ignore) + ["*.ipynb"]  # as GenerateFeedback does
+        copied = sorted(Path(p).name for p in find_all_files(str(folder), ignore))
+        assert copied == ["ps1_support.py"]
 
 
 @pytest.mark.parametrize(

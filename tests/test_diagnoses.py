@@ -1,7 +1,7 @@
-"""Diagnoses that are right: the usual mistakes of ps1 and ps3, made as a student makes them.
+"""Diagnoses that are right: the usual mistakes of ps1, ps3 and ps5, made as a student makes them.
 
 Each case is a student's function with one realistic mistake, run through the same check that
-the assignment's test cell calls (``ps1_support.check_*``, ``ps3_support.check_*``). The check
+the assignment's test cell calls (``ps1_support.check_*``, ``ps3_support.check_*``, ...). The check
 must fail with the diagnosis that names the mistake (``kind``, and words of its message), with
 no second diagnosis beside it, and without words that would misread it (``+=`` to a student who
 adds, "forgot the upstream gradient" for a near-tie, "is wrong" with an error it calls
@@ -37,7 +37,7 @@ def support(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
     """The support modules, imported from copies (no ``__pycache__`` in the repository), as the
     notebooks import them."""
     modules = {}
-    for assignment in ("ps1", "ps2", "ps3", "ps4"):
+    for assignment in ("ps1", "ps2", "ps3", "ps4", "ps5"):
         folder = tmp_path_factory.mktemp(assignment)
         shutil.copy(SOURCES / assignment / f"{assignment}_support.py", folder)
         name = f"{assignment}_support"
@@ -263,6 +263,75 @@ def two_layer_loss_and_grads(X, y, params, l2):
     dW1 = dZ1 @ X.T + {decay} * W1
     db1 = dZ1.sum(axis=1, keepdims=True) + {bias_decay} * b1
     return float(J), {{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}}
+"""
+
+
+def _deep_network_code(divide="m", decay="2 * l2", bias_decay="0.0") -> str:
+    """ps5's loss_and_grads, written in one function (its layers inline)."""
+    return f"""
+def loss_and_grads(X, y, params, l2):
+    L = len(params) // 2
+    m = X.shape[1]
+    cols = np.arange(m)
+    A, Zs, As = X, [], [X]
+    for l in range(1, L + 1):
+        Z = params[f"W{{l}}"] @ A + params[f"b{{l}}"]
+        Zs.append(Z)
+        A = np.maximum(Z, 0)
+        As.append(A)
+    S = Z - Z.max(axis=0, keepdims=True)
+    logp = S - np.log(np.exp(S).sum(axis=0, keepdims=True))
+    J = -logp[y, cols].mean() + l2 * sum(np.sum(params[f"W{{l}}"] ** 2) for l in range(1, L + 1))
+    dZ = np.exp(logp)
+    dZ[y, cols] -= 1.0
+    dZ = dZ / ({divide})
+    grads = {{}}
+    for l in range(L, 0, -1):
+        W, b = params[f"W{{l}}"], params[f"b{{l}}"]
+        grads[f"W{{l}}"] = dZ @ As[l - 1].T + {decay} * W
+        grads[f"b{{l}}"] = dZ.sum(axis=1, keepdims=True) + {bias_decay} * b
+        if l > 1:
+            dZ = (W.T @ dZ) * (Zs[l - 2] > 0)
+    return float(J), grads
+"""
+
+
+def _deep_network(l2, hidden=None):
+    def run(support, func):
+        X, y, params = support.network_case(82, [4, 5, 3, 3], m=5)
+        support.check_network(func, X, y, params, l2, hidden=hidden)
+
+    return run
+
+
+def _ps5_affine(run_support, func):
+    run_support.check_affine_backward(func, **run_support.affine_case(12, 4, 3, 5))
+
+
+def _ps5_activation(which):
+    def run(support, func):
+        case = support.activation_case(31, 4, 6)
+        getattr(support, f"check_{which}_backward")(func, case["Z"], case["dA"])
+
+    return run
+
+
+def _ps5_grad_check(run_support, func):
+    x = np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.5]])
+    run_support.check_grad_check(func, "sum of squares", x, 0.1, expected=2 * x)
+
+
+GRAD_CHECK = """
+def grad_check_on(name, x, h):
+    f = TEST_FUNCTIONS[name]
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        base = f(x)
+        x[i] = old + h
+        grad[i] = (f(x) - base) / h
+        x[i] = old
+    return grad
 """
 
 
@@ -581,18 +650,87 @@ def affine_backward(dZ, cache):
         "sign",
         ("sign is flipped",),
     ),
+    # -- ps5: layers, a network of any depth, a gradient checker --------------------------------
+    "ps5 affine: transposed dW": Mistake(
+        "ps5",
+        _affine_backward(dW="A_prev @ dZ.T"),
+        _ps5_affine,
+        "transpose",
+        ("transpose of the right one",),
+    ),
+    "ps5 affine: db not summed over the batch": Mistake(
+        "ps5",
+        _affine_backward(db="dZ"),
+        _ps5_affine,
+        "not_summed_over_batch",
+        ("not summed over the batch",),
+        ("dZ.sum", "keepdims"),
+    ),
+    "ps5 relu: the slope decided by dA, not Z": Mistake(
+        "ps5",
+        "def relu_backward(dA, cache):\n    return dA * (dA > 0)\n",
+        _ps5_activation("relu"),
+        "known_mistake",
+        ("the slope is taken at the wrong place", "depends only on its input Z"),
+        ("(Z > 0)", "Z > 0"),
+    ),
+    "ps5 sigmoid: the slope taken at A": Mistake(
+        "ps5",
+        "def sigmoid_backward(dA, cache):\n"
+        "    s = 1 / (1 + np.exp(-cache))\n"
+        "    return dA * s * (1 - s)\n",
+        _ps5_activation("sigmoid"),
+        "known_mistake",
+        ("the slope is taken at the wrong place",),
+        ("A * (1 - A)", "A (1 - A)", "A(1-A)"),
+    ),
+    "ps5 network: no 1/m": Mistake(
+        "ps5",
+        _deep_network_code(divide="1"),
+        _deep_network(0.1),
+        "known_mistake",
+        ("did not divide by m = 5",),
+        ("/ m", "dZ /="),
+    ),
+    "ps5 network: weight decay on the biases": Mistake(
+        "ps5",
+        _deep_network_code(bias_decay="2 * l2"),
+        _deep_network(0.05, hidden="random"),
+        "known_mistake",
+        ("L2 weight decay applied to the biases", "hidden case: random"),
+        ("l2 = 0.05", "2 l2 b"),
+    ),
+    "ps5 network: the decay's gradient l2 W": Mistake(
+        "ps5",
+        _deep_network_code(decay="l2"),
+        _deep_network(0.1),
+        "known_mistake",
+        ("off by a factor of 2", "half the right one"),
+        ("2 * l2", "2 l2 W"),
+    ),
+    "ps5 grad_check: a one-sided difference": Mistake(
+        "ps5",
+        GRAD_CHECK,
+        _ps5_grad_check,
+        "known_mistake",
+        ("one-sided difference",),
+        ("2 * h", "2h)", "(2h"),
+    ),
 }
 
 
-def student(code: str) -> Callable:
-    """The function that ``code`` defines, as a student's cell defines it."""
+def student(code: str, support: ModuleType | None = None) -> Callable:
+    """The function that ``code`` defines, as a student's cell defines it (ps5's test functions
+    of part (c) at hand, as the notebook's locked cell has them)."""
     namespace: dict = {"np": np, "math": math}
+    if support is not None and hasattr(support, "TEST_FUNCTIONS"):
+        namespace["TEST_FUNCTIONS"] = support.TEST_FUNCTIONS
     exec(code, namespace)
     return next(v for k, v in namespace.items() if callable(v) and not k.startswith("__"))
 
 
 def failure_of(support: dict[str, ModuleType], mistake: Mistake) -> checks.CheckFailure:
-    func = student(mistake.code)
+    func = student(mistake.code, support[mistake.assignment])
     old = np.geterr()
     try:
         with pytest.raises(checks.CheckFailure) as info:
@@ -631,7 +769,7 @@ def test_each_mistake_gets_its_diagnosis_and_nothing_wrong_beside_it(support, na
 def test_there_are_the_mistakes_of_the_issue() -> None:
     # the 21 mistakes tried as a student and the four that were misdiagnosed, and more
     assert len(MISTAKES) >= 25
-    assert {m.assignment for m in MISTAKES.values()} == {"ps1", "ps3"}
+    assert {m.assignment for m in MISTAKES.values()} == {"ps1", "ps3", "ps5"}
 
 
 # -- right answers still pass, however they are written -------------------------------------------
@@ -651,6 +789,16 @@ RIGHT = {
         (_affine_backward(), _affine(34, 4, 4, 4)),
         (_network_code(), _network(0.02, kink=True)),
     ],
+    "ps5": [
+        (_affine_backward(), _ps5_affine),
+        (_deep_network_code(), _deep_network(0.1)),
+        (
+            GRAD_CHECK.replace("base = f(x)", "x[i] = old - h\n        base = f(x)").replace(
+                ") / h", ") / (2 * h)"
+            ),
+            _ps5_grad_check,
+        ),
+    ],
 }
 
 
@@ -659,7 +807,7 @@ RIGHT = {
 )
 def test_right_answers_pass(support, assignment: str, k: int) -> None:
     code, run = RIGHT[assignment][k]
-    run(support[assignment], student(code))
+    run(support[assignment], student(code, support[assignment]))
 
 
 # -- hidden cases: their kind, never their inputs -------------------------------------------------
@@ -738,7 +886,7 @@ def test_the_other_problem_sets_hide_the_inputs_of_hidden_cases_too(support) -> 
     assert "lr = 0.05, beta = 0.8" in str(info.value)
 
 
-@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4"])
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps5"])
 def test_every_hidden_check_names_its_kind_and_no_visible_one_does(assignment: str) -> None:
     nb = json.loads((SOURCES / assignment / f"{assignment}.ipynb").read_text())
     hidden_calls = visible_calls = 0

@@ -13,6 +13,7 @@ import ipywidgets as W  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import same_color  # noqa: E402
+from readable import smallest_text  # noqa: E402
 
 from course import gates, viz  # noqa: E402
 from course.graph import Value, backward_steps, edges, topological_order  # noqa: E402
@@ -229,18 +230,61 @@ def test_sigmoid_neuron_is_built_gate_by_gate():
 def test_backward_step_figure_text_is_the_step_description(name):
     root = gates.worked_example(name)
     steps = backward_steps(root)
-    for k, s in enumerate(steps):
+    n = len(steps)
+    for k, s in enumerate(steps, start=1):
         fig, text = gates.backward_step_figure(root, k)
-        assert text == s.describe()
-        # the edge being processed is orange, with its contribution as the orange number
+        assert text.startswith(f"step {k} of {n}: {s.describe()}")
+        # the edge of step k, just computed, is orange, with its contribution as the number
         current = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "grad-current"]
         assert current == [_fmt(s.contribution)]
-        # exactly the edges of the first k steps carry a red number (plus the output stub)
-        assert len([t for t in fig.axes[0].texts if t.get_gid() == "grad"]) == k + 1
+        # the edges of the steps before it carry a red number (plus the output stub)
+        assert len([t for t in fig.axes[0].texts if t.get_gid() == "grad"]) == k
         plt.close(fig)
-    fig, text = gates.backward_step_figure(root, len(steps))
-    assert text.startswith("done") and f"all {len(steps)} steps" in text
-    assert sum(1 for _ in edges(root)) == len(steps)
+    fig, text = gates.backward_step_figure(root, 0)
+    assert text.startswith(f"step 0 of {n}: before the sweep")
+    assert [t for t in fig.axes[0].texts if t.get_gid() == "grad-current"] == []
+    fig, text = gates.backward_step_figure(root, n)
+    assert text.endswith("the sweep is done, every gradient known")
+    assert sum(1 for _ in edges(root)) == n
+
+
+@pytest.mark.parametrize("name", list(gates.EXAMPLES))
+def test_slider_caption_title_and_text_count_steps_alike(name):
+    """One numbering: the value k the slider passes is "step k of n" in the title, the caption
+    and the text, and the orange edge is the k-th of the sweep (backward_steps(...)[k - 1])."""
+    steps = backward_steps(gates.worked_example(name))
+    n = len(steps)
+    assert gates.example_steps(name) == n
+    for k in range(n + 1):
+        fig, text = gates.example_step_figure(name, k)
+        ax = fig.axes[0]
+        (caption,) = [t.get_text() for t in ax.texts if t.get_gid() == "caption"]
+        said = {
+            m.group(0)
+            for part in (ax.get_title(), caption, text)
+            for m in re.finditer(r"step \d+ of \d+", part)
+        }
+        assert said == {f"step {k} of {n}"}, (ax.get_title(), caption, text)
+        current = [t.get_text() for t in ax.texts if t.get_gid() == "grad-current"]
+        assert current == ([_fmt(steps[k - 1].contribution)] if k else [])
+        plt.close(fig)
+
+
+def test_step_slider_of_notebook_02_ends_at_the_examples_last_step():
+    """The notebook's slider: its maximum follows the example (dlink), and a step beyond a
+    smaller example's last is brought back to that last step, which the text then names."""
+    menu = W.Dropdown(options=list(gates.EXAMPLES), value="sigmoid neuron")
+    slider = W.IntSlider(value=1, min=0, max=gates.example_steps("sigmoid neuron"))
+    W.dlink((menu, "value"), (slider, "max"), gates.example_steps)
+    w = interactive_figure(gates.example_step_figure, example=menu, step=slider)
+    assert slider.max == 8
+    slider.value = 7
+    assert w.last_result[1].startswith("step 7 of 8:")
+    menu.value = "x*y + z"
+    assert (slider.max, slider.value) == (4, 4)
+    assert w.last_result[1].startswith("step 4 of 4:")
+    menu.value = "(x + y)*z"
+    assert slider.max == 4 and w.last_result[1].startswith("step 4 of 4:")
 
 
 def test_step_text_names_unlabelled_leaves_as_the_drawing_does():
@@ -253,7 +297,7 @@ def test_step_text_names_unlabelled_leaves_as_the_drawing_does():
     texts = []
     for _ in range(2):
         root = build()
-        for k in range(len(backward_steps(root))):
+        for k in range(1, len(backward_steps(root)) + 1):
             fig, text = gates.backward_step_figure(root, k)
             leaves = {t.get_text() for t in fig.axes[0].texts if t.get_gid() == "leaf"}
             assert leaves == {"u1", "u2"}
@@ -279,10 +323,13 @@ def test_backward_step_figure_bad_step():
 
 def test_example_step_figure_clamps_and_titles():
     fig, text = gates.example_step_figure("x*y + z", 8)
-    assert text.startswith("done: all 4 steps")
-    assert fig.axes[0].get_title() == "x*y + z: backward sweep, 4 of 4 steps done"
-    fig, text = gates.example_step_figure("sigmoid neuron", 2)
-    assert text == backward_steps(gates.worked_example("sigmoid neuron"))[2].describe()
+    assert text.startswith("step 4 of 4:") and text.endswith(
+        "the sweep is done, every gradient known"
+    )
+    assert fig.axes[0].get_title() == "x*y + z: backward sweep, step 4 of 4"
+    fig, text = gates.example_step_figure("sigmoid neuron", 3)
+    steps = backward_steps(gates.worked_example("sigmoid neuron"))
+    assert text == f"step 3 of 8: {steps[2].describe()}"
     assert "exp" in text and "-0.1491" in text  # e^-1.5 x (-0.67) = -0.15 on the slides
     with pytest.raises(ValueError, match="step must be a non-negative integer, got -1"):
         gates.example_step_figure("x*y + z", -1)
@@ -323,20 +370,25 @@ def test_step_widget_shows_the_text_of_the_chosen_step():
         gates.example_step_figure,
         title="Backward sweep",
         example=W.Dropdown(options=list(gates.EXAMPLES), value="x*y + z"),
-        step=W.IntSlider(value=0, min=0, max=8),
+        step=W.IntSlider(value=1, min=0, max=8),
     )
     first = w.last_result[1]
-    assert w.calls == 1 and first == backward_steps(gates.worked_example("x*y + z"))[0].describe()
-    w.controls["step"].value = 2
+    xyz = backward_steps(gates.worked_example("x*y + z"))
+    assert w.calls == 1 and first == f"step 1 of 4: {xyz[0].describe()}"
+    w.controls["step"].value = 3
     assert w.calls == 2
-    assert w.last_result[1] == backward_steps(gates.worked_example("x*y + z"))[2].describe()
+    assert w.last_result[1] == f"step 3 of 4: {xyz[2].describe()}"
     w.controls["example"].value = "sigmoid neuron"
     assert w.calls == 3
     fig, text = w.last_result
-    assert text == backward_steps(gates.worked_example("sigmoid neuron"))[2].describe()
+    assert (
+        text
+        == f"step 3 of 8: {backward_steps(gates.worked_example('sigmoid neuron'))[2].describe()}"
+    )
     assert fig.axes[0].get_title().startswith("sigmoid neuron")
     w.controls["step"].value = 8
-    assert w.last_result[1].startswith("done: all 8 steps")
+    assert w.last_result[1].startswith("step 8 of 8:")
+    assert w.last_result[1].endswith("the sweep is done, every gradient known")
 
 
 # -- the cost of the backward sweep ------------------------------------------------------------
@@ -413,3 +465,19 @@ def test_public_functions_are_documented_and_typed():
             assert sig.return_annotation is not inspect.Signature.empty, public
             for p in sig.parameters.values():
                 assert p.annotation is not inspect.Parameter.empty, (public, p.name)
+
+
+@pytest.mark.parametrize("gate", list(gates.GATES))
+def test_gate_figures_are_readable_where_the_notebook_shows_them(gate):
+    fig, _ = gates.gate_figure(gate, 1.5, -2.0, upstream=2.0)
+    size, text = smallest_text(fig)
+    assert size >= viz.MIN_FONT_SIZE, f"{gate}: {text!r} is shown at {size:.1f} pt"
+
+
+@pytest.mark.parametrize("name", list(gates.EXAMPLES))
+def test_step_figures_are_readable_where_the_notebook_shows_them(name):
+    for step in range(gates.example_steps(name) + 1):
+        fig, _ = gates.example_step_figure(name, step)
+        size, text = smallest_text(fig)
+        assert size >= viz.MIN_FONT_SIZE, f"{name}, step {step}: {text!r} at {size:.1f} pt"
+        plt.close(fig)

@@ -30,7 +30,9 @@ SOURCE = ROOT / "source_assignments"
 
 #: what each view may hold besides the imports: read these before adding a name to a KERNEL
 #: tuple. ps1's graph interpreter evaluates gates on floats (the node lists need it), no gradient
-#: of a whole graph; ps4's predict classifies by the sign of Z2 and gives no sigmoid values.
+#: of a whole graph; ps4's predict classifies by the sign of Z2 and gives no sigmoid values; ps5's
+#: predict gives the classes of a ReLU network (no cost, no gradient) and TEST_FUNCTIONS are the
+#: functions part (c) differentiates, whose gradients only the tests hold.
 APPROVED = {
     "ps1": {
         "KERNEL", "BINARY", "UNARY", "Value", "TYPE_CHECKING", "GraphCase", "describe",
@@ -47,6 +49,11 @@ APPROVED = {
         "KERNEL", "gradient_case", "random_gradient_case", "large_case", "random_batch_cases",
         "momentum_state", "adam_state", "update_case", "moons_split", "predict", "accuracy",
         "_copy",
+    },
+    "ps5": {
+        "KERNEL", "TEST_FUNCTIONS", "affine_case", "activation_case", "network_case",
+        "kink_network_case", "digits_split", "predict", "accuracy", "_draw_params", "_keys",
+        "_sizes",
     },
 }  # fmt: skip
 #: what a support module may import at its top level (modules and typing names, no code of ours
@@ -121,7 +128,7 @@ def test_every_other_name_raises_the_reference_error(assignment, view):
 
 def test_the_named_references_are_out_of_reach(view):
     """The routes to a full score that were open before the view, one per assignment."""
-    ps1, ps2, ps3, ps4 = (view(f"ps{n}") for n in range(1, 5))
+    ps1, ps2, ps3, ps4, ps5 = (view(f"ps{n}") for n in range(1, 6))
     for module, name in [
         (ps1, "gate_reference"),
         (ps1, "direct_indirect_reference"),
@@ -137,12 +144,19 @@ def test_the_named_references_are_out_of_reach(view):
         (ps4, "reference_gradients"),
         (ps4, "_adam_step_only"),
         (ps4, "expected_sizes"),
+        (ps5, "network_variant"),
+        (ps5, "network_cost"),
+        (ps5, "_pre_activations"),
+        (ps5, "_sigmoid"),
+        (ps5, "_logsumexp"),
+        (ps5, "_centred"),
+        (ps5, "_compose"),
     ]:
         assert not hasattr(module, "__dict__") or name not in vars(module), name
         with pytest.raises(ImportError):
             getattr(module, name)
     # the functions the view keeps cannot reach them either
-    for module in (ps1, ps2, ps3, ps4):
+    for module in (ps1, ps2, ps3, ps4, ps5):
         for value in vars(module).values():
             if getattr(value, "__module__", None) == module.__name__ and hasattr(
                 value, "__globals__"
@@ -184,6 +198,17 @@ def test_what_the_notebooks_use_still_works(view):
     }
     assert ps4.accuracy(params, X, Y) == full4.accuracy(params, X, Y)
     assert ps4.adam_state(params)["m"]["W1"].shape == (5, 2)
+
+    # ps5: the scratch cells' cases are the same numbers; the test functions of part (c) (which
+    # the notebook's locked cell hands to grad_check) are there and give the same values
+    ps5, full5 = view("ps5"), _full("ps5")
+    a, b = ps5.network_case(0, [3, 4, 4, 2], m=5), full5.network_case(0, [3, 4, 4, 2], m=5)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert all(np.array_equal(a[2][k], b[2][k]) for k in b[2])
+    x = np.array([[0.5, -1.0], [2.0, 0.25]])
+    for name, f in full5.TEST_FUNCTIONS.items():
+        assert ps5.TEST_FUNCTIONS[name](x) == f(x), name
+    assert ps5.accuracy(b[2], a[0], a[1]) == full5.accuracy(b[2], b[0], b[1])
 
 
 def test_probes_get_a_plain_attribute_error(view):
@@ -261,3 +286,27 @@ def test_every_shipped_support_module_declares_what_the_kernel_gets():
     for path in sorted(SOURCE.glob("*/*_support.py")):
         tree = ast.parse(path.read_text())
         assert kernel_view.declared(tree) is not None, f"{path.name} has no KERNEL tuple"
+
+
+#: installed libraries that differentiate, or compute activations, losses or whole networks: a
+#: graded part may use none of them (scikit-learn's MLPClassifier._backprop answered ps3's part
+#: (d) exactly, sympy's diff ps1's gates, scipy.special.log_softmax ps3's part (b))
+LIBRARIES = {
+    "micrograd", "torch", "jax", "autograd", "tensorflow", "keras", "sklearn", "scipy", "sympy",
+    "mpmath",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("assignment", sorted(APPROVED))
+def test_every_rule_forbids_the_libraries_that_do_the_work(assignment):
+    tree = ast.parse(_support(assignment).read_text())
+    rules = {
+        t.id: set(ast.literal_eval(node.value))
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+        if isinstance(t, ast.Name) and t.id.startswith("FORBID")
+    }
+    assert "FORBID" in rules
+    for name, forbidden in rules.items():
+        assert LIBRARIES <= forbidden, f"{assignment} {name} allows {sorted(LIBRARIES - forbidden)}"

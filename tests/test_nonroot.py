@@ -305,7 +305,7 @@ def test_hostile_submissions_as_an_ordinary_user_earn_their_honest_scores(
 
 @pytest.mark.parametrize("assignment", [c for c in CLASSES if c != "ps1"])
 def test_the_other_sample_classes_as_an_ordinary_user(job: Job, ran: dict, assignment: str) -> None:
-    """ps2, ps3, ps4 graded by the user (ps1 above): every score and feedback mention as in
+    """ps2 to ps5 graded by the user (ps1 above): every score and feedback mention as in
     their ``expected.json``, the kernels in bubblewrap's box."""
     expected = json.loads((SAMPLE.parent / assignment / "expected.json").read_text())
     folder = str(SAMPLE.parent / assignment)

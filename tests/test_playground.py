@@ -9,14 +9,25 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import ipywidgets as W  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
+from readable import smallest_text  # noqa: E402
 
 from course.data import moons, train_test_split  # noqa: E402
 from course.mlp import MLP  # noqa: E402
 from course.optim import Adam, make_optimizer  # noqa: E402
-from course.playground import DATASETS, Playground, dashboard, make_dataset  # noqa: E402
+from course.playground import (  # noqa: E402
+    CONTROL_WIDTH,
+    DATASETS,
+    DESCRIPTION_WIDTH,
+    Playground,
+    dashboard,
+    make_dataset,
+)
+from course.viz import MIN_FONT_SIZE  # noqa: E402
 
 
 def test_step_lowers_the_loss_and_grows_the_history():
@@ -188,6 +199,53 @@ def test_summary_names_the_settings_and_the_epoch():
 def small_dashboard():
     pg = Playground(hidden_layers=1, units=4, seed=0)
     return dashboard(pg, interval=0.0, dpi=30, resolution=30)
+
+
+def _shown_texts(widget) -> list[str]:
+    """Every text a widget tree shows: values of its HTML and labels, and descriptions."""
+    texts = []
+    for attr in ("value", "description"):
+        value = getattr(widget, attr, None)
+        if isinstance(value, str):
+            texts.append(value)
+    for child in getattr(widget, "children", ()):
+        texts += _shown_texts(child)
+    return texts
+
+
+def test_dashboard_says_where_training_stands_once():
+    d = small_dashboard()
+    for _ in range(2):
+        status = d.playground.title()  # "epoch N: train loss ... validation loss ..."
+        widgets = [t for t in _shown_texts(d.widget) if status in t]
+        figure = [t.get_text() for t in d.last_figure.findobj(Text) if status in t.get_text()]
+        assert len(widgets) + len(figure) == 1, (widgets, figure)
+        assert widgets == [d.label.value]
+        d.step()
+
+
+def test_dashboard_controls_sit_in_a_grid_of_equal_cells():
+    d = small_dashboard()
+    grid = d.grid
+    assert isinstance(grid, W.GridBox) and grid in d.widget.children
+    assert grid.layout.grid_template_columns == f"repeat(auto-fill, {CONTROL_WIDTH})"
+    cells = list(grid.children)
+    assert {cell.layout.width for cell in cells} == {CONTROL_WIDTH}
+    # every control of the dashboard is in the grid, once
+    inside = [w for cell in cells for w in (cell.children if isinstance(cell, W.HBox) else [cell])]
+    assert sorted(map(id, inside)) == sorted(map(id, d.controls.values()))
+    # descriptions of one width, so that the sliders and menus start at one x in a column
+    widths = {c.style.description_width for c in cells if not isinstance(c, W.HBox)}
+    assert widths == {DESCRIPTION_WIDTH}
+
+
+def test_dashboard_figure_text_is_readable_at_its_size():
+    d = dashboard(Playground(hidden_layers=1, units=4, seed=0), interval=0.0, resolution=30)
+    d.step()
+    size, text = smallest_text(d.last_figure, dpi=d.dpi)  # the PNG it shows
+    assert size >= MIN_FONT_SIZE, text
+    size, text = smallest_text(Playground(seed=0).figure(resolution=20))
+    assert size >= MIN_FONT_SIZE, text
 
 
 def test_dashboard_changing_a_dropdown_reconfigures_and_redraws():

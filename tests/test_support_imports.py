@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "source_assignments"
-ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4")
+ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4", "ps5")
 DONE = "-- all cells ran --"
 SCRATCH = "-- scratch --"
 
@@ -73,6 +73,17 @@ print(params, state)
 X, Y, _ = support.gradient_case(seed=3, n0=2, n1=3, n2=1, m=40)
 trained = train(X, Y, seed=0)  # uses support.adam_state
 print(support.predict(trained, X), support.accuracy(trained, X, Y))
+""",
+    "ps5": """
+case = support.activation_case(0, n=3, m=4)
+A, cache = relu_forward(case["Z"])
+print(relu_backward(case["dA"], cache))
+X, y, params = support.network_case(0, [3, 4, 4, 2], m=5)
+print(loss_and_grads(X, y, params, l2=0.1))
+print(grad_check_on("sum of squares", np.array([[1.0, -2.0]]), 0.1))
+X, y, _ = support.network_case(1, [64, 10], m=60)
+trained = train(X, y, seed=0)  # digits_split needs scikit-learn, which ps5's training forbids
+print(support.predict(trained, X), support.accuracy(trained, X, y))
 """,
 }
 

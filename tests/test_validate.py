@@ -148,6 +148,33 @@ def test_the_validator_cuts_no_line() -> None:
     assert LIKELY.strip() in printed and "..." not in printed
 
 
+def _grade_cell(outputs: list, points: float = 4) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("support.check_layers(...)")
+    cell.metadata["nbgrader"] = {
+        "grade": True, "solution": False, "locked": True, "grade_id": "test_a", "points": points,
+    }  # fmt: skip
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    return cell
+
+
+def test_partial_credit_shows_what_failed() -> None:
+    """A test cell that gives some of its points says which checks failed, not only nbgrader's
+    "Partial credit; passed some but not all of the tests"."""
+    cell = _grade_cell(
+        [
+            {"output_type": "stream", "name": "stdout", "text": "affine: passed\n"},
+            {"output_type": "stream", "name": "stdout", "text": "relu_backward: " + MESSAGE},
+            {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+             "data": {"text/plain": "2.5"}},
+        ]
+    )  # fmt: skip
+    text = WholeMessages()._extract_error(cell)
+    assert text.startswith("Partial credit: 2.5 of 4 points.")
+    assert LIKELY.strip() in text and "affine: passed" in text
+    full = _grade_cell([{"output_type": "stream", "name": "stdout", "text": "all passed\n"}])
+    assert WholeMessages()._extract_error(full) == ""
+
+
 # -- the command ----------------------------------------------------------------------------------
 
 

@@ -12,10 +12,12 @@ matplotlib.use("Agg")
 import ipywidgets as W  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from readable import smallest_text  # noqa: E402
 
 from course import activations as act  # noqa: E402
 from course import vanishing as van  # noqa: E402
 from course.mlp import MLP  # noqa: E402
+from course.viz import MIN_FONT_SIZE  # noqa: E402
 from course.widgets import interactive_figure  # noqa: E402
 
 
@@ -72,12 +74,13 @@ def test_saturation_regions_match_the_closed_form():
 
 def test_plot_all_activations_has_every_activation_and_maxout():
     fig = van.plot_all_activations()
-    titles = [ax.get_title() for ax in fig.axes]
+    panels = [ax for ax in fig.axes if ax.axison]  # the ninth axes holds the legend only
+    titles = [ax.get_title() for ax in panels]
     assert titles == [*van.HIDDEN, "maxout (2 pieces)"]
-    assert all(len(data_lines(ax)) == 2 for ax in fig.axes)
+    assert all(len(data_lines(ax)) == 2 for ax in panels)
     # the maxout panel: max(z, -0.5 z) and its slope 1 or -0.5 (at the tie z = 0 the first
     # piece, z, wins)
-    f_line, prime_line = data_lines(fig.axes[-1])
+    f_line, prime_line = data_lines(panels[-1])
     z = f_line.get_xdata()
     np.testing.assert_allclose(f_line.get_ydata(), np.maximum(z, -0.5 * z))
     np.testing.assert_allclose(prime_line.get_ydata(), np.where(z >= 0, 1.0, -0.5))
@@ -259,3 +262,46 @@ def test_input_of_the_wrong_kind_raises_a_helpful_type_error(call, match):
 
 def test_names_are_case_insensitive():
     assert van.saturation_regions("Sigmoid") == van.saturation_regions("sigmoid")
+
+
+# -- every figure is readable where the notebook shows it -------------------------------------
+
+FIGURES = {
+    "plot_activation": lambda: van.plot_activation("tanh"),
+    "plot_all_activations": lambda: van.plot_all_activations(),
+    "plot_gradient_norms": lambda: van.plot_gradient_norms(["sigmoid", "relu"], depth=3),
+    "activation_study": lambda: van.activation_study("relu", 3)[0],
+    "maxout_demo": lambda: van.maxout_demo(),
+    "maxout_demo, 7 pieces": lambda: van.maxout_demo(
+        w=np.arange(-3.0, 4.0), b=-(np.arange(-3.0, 4.0) ** 2) / 4, reference=np.square
+    ),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_legends_and_every_text_are_readable_where_the_notebook_shows_them(name):
+    fig = FIGURES[name]()
+    size, text = smallest_text(fig)
+    assert size >= MIN_FONT_SIZE, (
+        f"{name}: {text!r} is shown at {size:.1f} pt, "
+        f"the figure being {fig.get_size_inches()[0]:.1f} in wide"
+    )
+    assert any(ax.get_legend() for ax in fig.axes) or fig.legends, "the legend is drawn"
+
+
+def test_the_activation_grid_has_one_legend_for_all_panels():
+    fig = van.plot_all_activations()
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert len(legends) == 1
+    labels = [t.get_text() for t in legends[0].get_texts()]
+    assert labels == ["f(z), the activation", "f'(z)", "|f'| < 0.05: saturated"]
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == 8 and all(len(ax.lines) >= 2 for ax in panels)
+
+
+def test_the_maxout_legend_hides_no_data():
+    fig = van.maxout_demo(w=np.arange(-3.0, 4.0), b=np.zeros(7))
+    left = fig.axes[0]
+    fig.canvas.draw()
+    legend = left.get_legend().get_window_extent()
+    assert legend.y1 <= left.get_window_extent().y0, "the pieces' legend stands under the axes"

@@ -20,6 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import same_color  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
+from readable import smallest_text  # noqa: E402
 
 from course import viz  # noqa: E402
 from course.graph import Value, backward_steps, edges, topological_order  # noqa: E402
@@ -93,6 +94,8 @@ def test_the_package_exports_the_functions_of_its_modules():
 
     assert viz.__all__ == [
         "MAX_NODES",
+        "DISPLAY_WIDTH",
+        "MIN_FONT_SIZE",
         "GREEN",
         "RED",
         "ORANGE",
@@ -102,6 +105,7 @@ def test_the_package_exports_the_functions_of_its_modules():
         "plot_decision_boundary",
     ]
     assert (viz.GREEN, viz.RED, viz.ORANGE) == (common.GREEN, common.RED, common.ORANGE)
+    assert (viz.DISPLAY_WIDTH, viz.MIN_FONT_SIZE) == (common.DISPLAY_WIDTH, common.MIN_FONT_SIZE)
     assert viz.MAX_NODES == layout.MAX_NODES == 60
     assert viz.draw_graph is graphs.draw_graph and viz.graph_to_dot is graphs.graph_to_dot
     assert viz.plot_history is training.plot_history
@@ -253,19 +257,21 @@ def test_step_shows_exactly_the_first_k_gradients(make):
     counts = []
     for k in range(n + 1):
         fig = viz.draw_graph(f, step=k)
-        grads = texts(fig, viz.RED, gid="grad")
-        # the stub's 1.00 is known from the start; then one number per finished step
+        # the stub's 1.00 is known from the start; then one number per step taken, the last
+        # one (step k, just computed) in orange
+        grads = texts(fig, viz.RED, gid="grad") + texts(fig, viz.ORANGE, gid="grad-current")
         assert len(grads) == k + 1
         expected = sorted([_fmt(s.total) for s in steps[:k]] + ["1.00"])
         assert sorted(strings(grads)) == expected
-        counts.append(len(texts(fig, viz.RED)))
+        counts.append(len(grads))
         current = patches(fig, "edge-current")
-        if k < n:
+        (caption,) = strings(texts(fig, gid="caption"))
+        assert caption.startswith(f"step {k} of {n}")
+        if k > 0:
             assert len(current) == 1
             assert same_color(current[0].get_edgecolor(), viz.ORANGE)
             assert current[0].get_linewidth() > patches(fig, "edge")[0].get_linewidth()
-            s = steps[k]
-            (caption,) = strings(texts(fig, gid="caption"))
+            s = steps[k - 1]
             assert "local" in caption and "upstream" in caption
             assert (
                 f"{_fmt(s.local)} × upstream {_fmt(s.upstream)} = {_fmt(s.contribution)}" in caption
@@ -273,9 +279,10 @@ def test_step_shows_exactly_the_first_k_gradients(make):
             assert strings(texts(fig, viz.ORANGE, gid="grad-current")) == [_fmt(s.contribution)]
         else:
             assert current == []
-            assert "finished" in strings(texts(fig, gid="caption"))[0]
+            assert "before the sweep" in caption
+        assert ("the sweep is done" in caption) == (k == n)
         plt.close(fig)
-    assert counts == sorted(counts) and counts[-1] > counts[0]
+    assert counts == list(range(1, n + 2))
     # the sweep is replayed from backward_steps: .grad is untouched
     assert all(v.grad == 0 for v in topological_order(f))
 
@@ -285,13 +292,15 @@ def test_last_step_matches_full_drawing():
     last = viz.draw_graph(f, step=len(backward_steps(f)))
     f.backward()
     full = viz.draw_graph(f)
-    assert sorted(strings(texts(last, viz.RED))) == sorted(strings(texts(full, viz.RED)))
+    # the last step's number is orange (just computed), every other one red as in full
+    known = texts(last, viz.RED) + texts(last, viz.ORANGE, gid="grad-current")
+    assert sorted(strings(known)) == sorted(strings(texts(full, viz.RED)))
 
 
 def test_step_highlights_the_right_edge():
     f, x, y, z = lecture_example()
     steps = backward_steps(f)
-    k = next(i for i, s in enumerate(steps) if s.parent is z)
+    k = next(i for i, s in enumerate(steps, start=1) if s.parent is z)
     fig = viz.draw_graph(f, step=k)
     (current,) = patches(fig, "edge-current")
     (zx, zy) = next(t.get_position() for t in texts(fig, gid="leaf") if t.get_text() == "z")
@@ -320,6 +329,184 @@ def test_step_with_show_grads_false_is_refused():
     f, *_ = lecture_example()
     with pytest.raises(ValueError, match="show_grads=False"):
         viz.draw_graph(f, step=1, show_grads=False)
+
+
+# --------------------------------------------------------------------------------------------
+# draw_graph: a layout a student can read
+# --------------------------------------------------------------------------------------------
+
+
+def wx_squared() -> Value:
+    """||Wx||^2 of notebook 05 as a scalar graph, swept backward."""
+    W = [[0.3, 0.4], [0.5, 0.6]]
+    Wv = [[Value(W[i][j], label=f"W{i + 1}{j + 1}") for j in range(2)] for i in range(2)]
+    xv = [Value(0.1, label="x1"), Value(0.2, label="x2")]
+    m = [Wv[i][0] * xv[0] + Wv[i][1] * xv[1] for i in range(2)]
+    f = m[0] ** 2 + m[1] ** 2
+    f.label = "f"
+    f.backward()
+    return f
+
+
+def _swept(make):
+    def build():
+        f = make()[0]
+        f.backward()
+        return f
+
+    return build
+
+
+def _two_paths():
+    u1 = Value(1.0, label="u1")
+    u2 = u1**2
+    u3 = (u2 + u1).exp()
+    u3.backward()
+    return u3
+
+
+def _fan_out():
+    a = Value(3.0, label="a")
+    g = a * a + a
+    g.backward()
+    return g
+
+
+LAYOUTS = {
+    "x*y + z": lambda: viz.draw_graph(_swept(lecture_example)()),
+    "sigmoid neuron": lambda: viz.draw_graph(_swept(sigmoid_neuron)()),
+    "sigmoid neuron, step 3": lambda: viz.draw_graph(sigmoid_neuron()[0], step=3),
+    "sigmoid as one gate": lambda: viz.draw_graph(
+        _swept(lambda: ((Value(-2.0) * Value(3.0) + Value(7.5)).sigmoid(),))()
+    ),
+    "||Wx||^2": lambda: viz.draw_graph(wx_squared()),
+    "two paths": lambda: viz.draw_graph(_two_paths()),
+    "fan-out": lambda: viz.draw_graph(_fan_out()),
+}
+
+
+def _extents(fig, artists):
+    renderer = fig.canvas.get_renderer()
+    return [a.get_window_extent(renderer) for a in artists]
+
+
+def _outline(patch, fig) -> np.ndarray:
+    """Points along an arrow as drawn (display coordinates), 20 per piece of its outline."""
+    fig.canvas.draw()
+    pieces = []
+    to_display = patch.axes.transData  # get_path() is in data coordinates
+    for poly in to_display.transform_path(patch.get_path()).to_polygons(closed_only=False):
+        for a, b in zip(poly[:-1], poly[1:]):
+            pieces.append(a + np.linspace(0, 1, 20)[:, None] * (b - a))
+    return np.concatenate(pieces)
+
+
+def _distance(points: np.ndarray, box) -> float:
+    dx = np.maximum.reduce([box.x0 - points[:, 0], np.zeros(len(points)), points[:, 0] - box.x1])
+    dy = np.maximum.reduce([box.y0 - points[:, 1], np.zeros(len(points)), points[:, 1] - box.y1])
+    return float(np.hypot(dx, dy).min())
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_no_two_nodes_or_numbers_overlap(name):
+    fig = LAYOUTS[name]()
+    FigureCanvasAgg(fig)
+    nodes = _extents(fig, [p for p in graph_axes(fig).patches if p.get_gid() == "node"])
+    numbers = _extents(fig, [t for t in graph_axes(fig).texts if t.get_label().startswith("_edge")])
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1 :]:
+            assert not a.overlaps(b), f"{name}: two nodes overlap"
+    for i, a in enumerate(numbers):
+        assert not any(a.overlaps(n) for n in nodes), f"{name}: a number covers a node"
+        for b in numbers[i + 1 :]:
+            assert not a.overlaps(b), f"{name}: two numbers overlap"
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_every_text_is_readable_where_the_notebook_shows_it(name):
+    fig = LAYOUTS[name]()
+    size, text = smallest_text(fig)
+    assert size >= viz.MIN_FONT_SIZE, (
+        f"{name}: {text!r} is shown at {size:.1f} pt in a figure "
+        f"{fig.get_size_inches()[0]:.1f} in wide"
+    )
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_each_edge_number_is_nearer_its_own_edge_than_any_other(name):
+    fig = LAYOUTS[name]()
+    FigureCanvasAgg(fig)
+    ax = graph_axes(fig)
+    arrows = {
+        p.get_label(): _outline(p, fig) for p in ax.patches if p.get_label().startswith("_edge")
+    }
+    numbers = [t for t in ax.texts if t.get_label().startswith("_edge")]
+    assert numbers and len(arrows) >= 2
+    renderer = fig.canvas.get_renderer()
+    for t in numbers:
+        box = t.get_window_extent(renderer)
+        own = _distance(arrows[t.get_label()], box)
+        other, nearest = min(
+            (_distance(points, box), label)
+            for label, points in arrows.items()
+            if label != t.get_label()
+        )
+        assert own < other, (
+            f"{name}: {t.get_text()} of {t.get_label()} is {own:.0f} px from its edge "
+            f"and {other:.0f} px from {nearest}"
+        )
+
+
+def _crossings(fig) -> int:
+    """Pairs of drawn edges that cross away from the nodes (display coordinates)."""
+    FigureCanvasAgg(fig)
+    ax = graph_axes(fig)
+    nodes = _extents(fig, [p for p in ax.patches if p.get_gid() == "node"])
+    lines = [_outline(p, fig) for p in ax.patches if p.get_gid() in ("edge", "edge-current")]
+
+    def near_a_node(x, y):
+        return any(n.x0 - 8 <= x <= n.x1 + 8 and n.y0 - 8 <= y <= n.y1 + 8 for n in nodes)
+
+    def cross(p, q):
+        for a, b in zip(p[:-1:5], p[5::5]):
+            for c, d in zip(q[:-1:5], q[5::5]):
+                den = (b[0] - a[0]) * (d[1] - c[1]) - (b[1] - a[1]) * (d[0] - c[0])
+                if den == 0:
+                    continue
+                s = ((c[0] - a[0]) * (d[1] - c[1]) - (c[1] - a[1]) * (d[0] - c[0])) / den
+                u = ((c[0] - a[0]) * (b[1] - a[1]) - (c[1] - a[1]) * (b[0] - a[0])) / den
+                if 0 <= s <= 1 and 0 <= u <= 1:
+                    x, y = a + s * (b - a)
+                    if not near_a_node(x, y):
+                        return True
+        return False
+
+    return sum(cross(p, q) for i, p in enumerate(lines) for q in lines[i + 1 :])
+
+
+def test_edges_of_wx_squared_cross_once_the_fewest_possible():
+    # x1 feeds the products of both rows of W and so does x2: whatever the order of the leaves
+    # and of the four products, one pair of edges must cross (0 would need x1's and x2's
+    # products each next to each other, and the two sums need one product of each)
+    assert _crossings(LAYOUTS["||Wx||^2"]()) == 1
+
+
+@pytest.mark.parametrize("name", [n for n in LAYOUTS if n != "||Wx||^2"])
+def test_other_graphs_have_no_crossing_edges(name):
+    assert _crossings(LAYOUTS[name]()) == 0
+
+
+def test_a_long_chain_is_folded_into_rows_that_fit_the_notebook():
+    fig = LAYOUTS["sigmoid neuron"]()
+    assert fig.get_size_inches()[0] <= viz.DISPLAY_WIDTH
+    ys = sorted(
+        {round(t.get_position()[1], 1) for t in graph_axes(fig).texts if t.get_gid() == "op"}
+    )
+    assert len(ys) >= 2, "the gates sit in more than one row"
+    # every gate still drawn, in the order of the chain: exp, +1 and 1/x in the second row
+    ops = {t.get_text(): t.get_position() for t in graph_axes(fig).texts if t.get_gid() == "op"}
+    assert set(ops) == {"*", "+", "*-1", "exp", "+1", "1/x"}
+    assert ops["exp"][1] < ops["*-1"][1] and ops["exp"][0] < ops["+1"][0] < ops["1/x"][0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -567,6 +754,21 @@ def test_arguments_of_the_wrong_kind_are_type_errors_and_bad_values_value_errors
     words.val_loss = ["low", "lower"]
     with pytest.raises(TypeError, match="history.val_loss must be an array of real numbers"):
         viz.plot_history(words)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: viz.plot_history(make_history(n=20)),
+        lambda: viz.plot_history(make_history(n=20, acc=False)),
+        lambda: viz.plot_decision_boundary(by_sign, *blobs(60)),
+    ],
+    ids=["history with accuracy", "history", "decision boundary"],
+)
+def test_training_plots_are_readable_where_the_notebook_shows_them(make):
+    fig = make()
+    size, text = smallest_text(fig)
+    assert size >= viz.MIN_FONT_SIZE, f"{text!r} is shown at {size:.1f} pt"
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,8 +15,11 @@ editors and jupytext understand), so that it reviews and diffs like code:
 
 This script turns each source into ``notebooks/<name>.ipynb``, executes it top to bottom with
 nbclient (in the notebooks folder, with the environment's Python kernel), and stores it with
-clean metadata: a generic kernelspec, no machine paths, no execution timings, and only the cell
-tags the source gave. ``--check`` rebuilds nothing and fails if a stored notebook's cells differ
+clean metadata: no machine paths, no execution timings, only the cell tags the source gave, and
+the notebook's ``kernelspec`` and ``language_info`` exactly as JupyterLab writes them when the
+kernel starts (the kernel's name, display name and language; the ``language_info`` of its
+``kernel_info`` reply, Python version included), so that a notebook opened in JupyterLab is
+not marked modified. ``--check`` rebuilds nothing and fails if a stored notebook's cells differ
 from its source or if it was stored unexecuted.
 """
 
@@ -35,7 +38,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = NOTEBOOKS / "src"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+KERNEL = "python3"
 _HEADER = re.compile(r"^# %%(?P<md> \[markdown\])?(?:\s+tags=(?P<tags>\[.*\]))?\s*$")
 
 
@@ -81,15 +84,27 @@ def _uncomment(line: str) -> str:
 def new_notebook(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.cells = cells
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    nb.metadata = {"kernelspec": kernelspec(), "language_info": {"name": "python"}}
     return nb
 
 
+def kernelspec(name: str = KERNEL) -> dict:
+    """The notebook's ``kernelspec`` as JupyterLab writes it: the installed spec's name, display
+    name and language."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"name": name, "display_name": spec.display_name, "language": spec.language}
+
+
 def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Keep only what a reader needs: generic kernelspec, tags, outputs, execution counts."""
+    """Keep only what a reader needs: the kernel's metadata, tags, outputs, execution counts.
+
+    ``nb.metadata.language_info`` must be the executing kernel's (nbclient stores it there).
+    """
     # widget state is left out on purpose: it holds random model ids (every rebuild would
     # change the file) and each widget already carries a PNG of its first view
-    nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    nb.metadata = {"kernelspec": kernelspec(), "language_info": dict(nb.metadata.language_info)}
     for i, cell in enumerate(nb.cells):
         tags = cell.get("metadata", {}).get("tags")
         cell.metadata = {"tags": tags} if tags else {}
@@ -104,7 +119,7 @@ def build(source: Path, timeout: int = 120) -> Path:
     client = NotebookClient(
         nb,
         timeout=timeout,
-        kernel_name="python3",
+        kernel_name=KERNEL,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
         record_timing=False,
     )

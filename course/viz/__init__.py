@@ -14,19 +14,22 @@ The package has one module per part of the drawing:
   depth, dummy vertices, crossing reduction, label placement);
 * :mod:`course.viz.graphs`: :func:`draw_graph` and :func:`graph_to_dot`;
 * :mod:`course.viz.training`: :func:`plot_history` and :func:`plot_decision_boundary`;
-* :mod:`course.viz.common`: the colours and argument checks they share.
+* :mod:`course.viz.common`: the colours, the smallest readable text (:data:`MIN_FONT_SIZE` at
+  :data:`DISPLAY_WIDTH`) and the argument checks they share.
 
 matplotlib is imported inside the functions, so ``import course.viz`` stays cheap. Every function
 returns a :class:`matplotlib.figure.Figure` and never calls ``plt.show()``.
 """
 
-from course.viz.common import GREEN, ORANGE, RED
+from course.viz.common import DISPLAY_WIDTH, GREEN, MIN_FONT_SIZE, ORANGE, RED
 from course.viz.graphs import draw_graph, graph_to_dot
 from course.viz.layout import MAX_NODES
 from course.viz.training import plot_decision_boundary, plot_history
 
 __all__ = [
     "MAX_NODES",
+    "DISPLAY_WIDTH",
+    "MIN_FONT_SIZE",
     "GREEN",
     "RED",
     "ORANGE",

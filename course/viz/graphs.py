@@ -120,7 +120,11 @@ def _grads_from_attributes(root: Value, nodes: list[Value], show: bool) -> _Grad
 
 
 def _grads_from_steps(root: Value, step: Any) -> _Grads:
-    """Gradients known after the first ``step`` steps of :func:`course.graph.backward_steps`."""
+    """Gradients known after steps ``1 ... step`` of :func:`course.graph.backward_steps`.
+
+    Steps are numbered as the sweep takes them, from 1 (``backward_steps(root)[0]``) to ``n``;
+    step 0 is the graph before the sweep. The edge of step ``step`` is the ``current`` one.
+    """
     steps = backward_steps(root)
     n = len(steps)
     if isinstance(step, bool) or not isinstance(step, Integral):
@@ -132,7 +136,8 @@ def _grads_from_steps(root: Value, step: Any) -> _Grads:
     if not 0 <= step <= n:
         raise ValueError(
             f"draw_graph: step={step} is out of range: the backward sweep of this graph has {n} "
-            f"steps (one per edge), so pass 0 <= step <= {n} (step={n} shows the finished sweep)."
+            f"steps (one per edge), numbered 1 to {n}, so pass 0 <= step <= {n} (step=0 draws "
+            f"the graph before the sweep, step={n} the finished sweep)."
         )
     deg = _out_degree(root)
     edge: dict[tuple[Value, Value, int], float] = {}
@@ -141,7 +146,7 @@ def _grads_from_steps(root: Value, step: Any) -> _Grads:
         edge[s.parent, s.node, s.slot] = s.contribution if deg[s.parent] > 1 else s.total
         if deg[s.parent] > 1:
             total[s.parent] = s.total
-    current = steps[step] if step < n else None
+    current = steps[step - 1] if step > 0 else None
     return _Grads(edge, total, 1.0, current, n)
 
 
@@ -162,7 +167,10 @@ def draw_graph(
 
     Inputs (leaves) are on the left in the first column, the output on the right; every other
     node sits in the column of its depth (the longest path from a leaf), and the nodes of a column
-    are ordered to avoid crossing edges (barycentre heuristic). A gate is a circle showing its
+    are ordered to avoid crossing edges (barycentre heuristic from several seeded starts). A
+    drawing wider than a notebook shows at full size (:data:`course.viz.DISPLAY_WIDTH`) is folded
+    into rows where one edge joins two columns (a chain of gates), that edge running back below
+    the row like a line of text wrapping. A gate is a circle showing its
     name (``op``), a leaf a box showing its ``label`` (or ``u<k>``, ``k`` = its position in the
     creation order ``u_1 ... u_n`` of the graph).
 
@@ -183,12 +191,14 @@ def draw_graph(
         nodes (ValueError beyond: draw a sub-expression instead).
     step:
         ``None`` (default) draws the gradients stored in ``.grad`` (call ``root.backward()``
-        first). An int ``k`` with ``0 <= k <= len(backward_steps(root))`` draws the backward sweep
-        of Algorithm 4 after its first ``k`` steps, computed from
-        :func:`course.graph.backward_steps` (``.grad`` is neither read nor changed): red numbers
-        only where a gradient has arrived, and the edge of step ``k`` (``backward_steps(root)[k]``,
-        the one being computed now) drawn thick and orange with its number in orange and a
-        caption ``local x upstream = contribution``. ``k = len(...)`` shows the finished sweep.
+        first). An int ``k`` with ``0 <= k <= n = len(backward_steps(root))`` draws the backward
+        sweep of Algorithm 4 after its steps ``1 ... k``, computed from
+        :func:`course.graph.backward_steps` (``.grad`` is neither read nor changed). Steps are
+        numbered from 1, one per edge in the order the sweep takes them (step ``k`` is
+        ``backward_steps(root)[k - 1]``); ``k = 0`` is the graph before the sweep, ``k = n`` the
+        finished sweep. Red numbers show only where a gradient has arrived; the edge of step
+        ``k``, the one just computed, is drawn thick and orange with its number in orange, and
+        a caption ``step k of n: ... local x upstream = contribution`` says how.
     ax:
         An existing matplotlib Axes to draw into, or ``None`` for a new figure sized to the graph.
     title:
@@ -262,34 +272,42 @@ def draw_graph(
     deg = _out_degree(root)
     current = grads.current
     current_key = (current.parent, current.node, current.slot) if current else None
+    # (edges bent apart first in their column: they have the least room for their numbers)
     order = sorted(
-        range(len(geoms)), key=lambda i: (verts[routes[i].chain[0]].col, -geoms[i].polyline[0][1])
+        range(len(geoms)),
+        key=lambda i: (
+            verts[routes[i].chain[0]].col,
+            routes[i].bend == 0,
+            -geoms[i].polyline[0][1],
+        ),
     )
     for i in order:
         r = routes[i]
         key = (r.parent, r.child, r.slot)
         texts = [(_fmt(r.parent.data), GREEN, "value")]
-        if key in grads.edge:
+        if key == current_key:
+            texts.append((_fmt(grads.edge[key]), ORANGE, "grad-current"))
+        elif key in grads.edge:
             texts.append((_fmt(grads.edge[key]), RED, "grad"))
-        elif key == current_key:
-            texts.append((_fmt(current.contribution), ORANGE, "grad-current"))
         _place_edge_labels(scene, geoms[i], i, texts, fan_out=deg[r.parent] > 1)
 
     caption = None
     if step is not None:
+        n = grads.n_steps
         if current is None:
-            msg = f"backward sweep finished: all {grads.n_steps} steps done, every gradient known"
+            caption = f"step 0 of {n}: before the sweep, only the output's gradient 1.00 is known"
         else:
             names = {v: _node_text(v, i + 1) for i, v in enumerate(nodes)}
             pname = names[current.parent] if not current.parent.op else f"[{current.parent.op}]"
-            msg = (
-                f"step {int(step) + 1} of {grads.n_steps}: {pname} ← [{current.node.op}]   "
+            caption = (
+                f"step {int(step)} of {n}: {pname} ← [{current.node.op}]   "
                 f"local {_fmt(current.local)} × upstream {_fmt(current.upstream)} "
                 f"= {_fmt(current.contribution)}"
             )
             if _out_degree(root)[current.parent] > 1:
-                msg += f"   (total so far {_fmt(current.total)})"
-        caption = msg
+                caption += f"   (total so far {_fmt(current.total)})"
+            if int(step) == n:
+                caption += "   the sweep is done"
 
     if title is None:
         if step is not None:
@@ -357,7 +375,8 @@ def _render(
     def fs(size: float) -> float:
         return max(_MIN_FS, size * scale)
 
-    for g in geoms:
+    # an edge and its numbers share a label "_edge <i>" (underscore: never in a legend)
+    for i, g in enumerate(geoms):
         r = g.route
         is_current = (r.parent, r.child, r.slot) == current_key
         arrow = FancyArrowPatch(
@@ -368,6 +387,7 @@ def _render(
             color=ORANGE if is_current else _EDGE_COLOUR,
             zorder=3 if is_current else 1,
             gid="edge-current" if is_current else "edge",
+            label=f"_edge {i}",
         )
         ax.add_patch(arrow)
     # output stub
@@ -384,6 +404,7 @@ def _render(
             shrinkB=0,
             zorder=1,
             gid="stub",
+            label=f"_edge {len(geoms)}",
         )
     )
     for v in real:
@@ -437,6 +458,7 @@ def _render(
             fontweight=lab.weight,
             zorder=6,
             gid=lab.gid,
+            label=f"_edge {lab.edge}" if lab.edge is not None else "",
         )
     if caption:
         ax.text(

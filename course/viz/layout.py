@@ -6,10 +6,14 @@ a directed acyclic graph (Sugiyama's):
 * columns by depth: a leaf in the first column, every other node in the column of its longest path
   from a leaf, so the inputs are on the left and the output on the right as on the slides;
 * dummy vertices where an edge spans several columns, so that it bends around the nodes between;
-* crossing reduction inside each column (barycentre heuristic), then heights as close to the
-  neighbours' as a column's order and spacing allow (isotonic regression), which straightens chains;
+* crossing reduction inside each column (barycentre heuristic and transposition, from the given
+  order and from seeded shuffles), then heights as close to the neighbours' as a column's order
+  and spacing allow (isotonic regression), which straightens chains;
+* folding: a drawing wider than :data:`course.viz.DISPLAY_WIDTH` is cut into rows where a single
+  edge joins two columns, and that edge runs back below the row to the next (:func:`_fold`);
 * label placement: the numbers of each edge and node go where they collide least with nodes,
-  other numbers and edges (:class:`_Scene`).
+  other numbers and edges, and where they are clearly nearer their own edge than any other
+  (:class:`_Scene`).
 
 Everything is in inches at scale 1 (one data unit is one inch); :mod:`course.viz.graphs` draws the
 result. matplotlib is imported inside the functions that measure text and build edge paths.
@@ -18,6 +22,7 @@ result. matplotlib is imported inside the functions that measure text and build 
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -25,7 +30,7 @@ from itertools import pairwise
 from typing import Any
 
 from course.graph import Value, edges, topological_order
-from course.viz.common import RED
+from course.viz.common import DISPLAY_WIDTH, RED
 
 __all__ = ["MAX_NODES"]
 
@@ -40,16 +45,23 @@ _FS_TITLE = 12.5
 _MIN_FS = 6.0
 _R = 0.27  # radius of a gate circle
 _LEAF_HH = 0.19  # half height of a leaf box
-_COL_GAP = 1.45  # free space between the widest nodes of two neighbouring columns
+_COL_GAP = 1.25  # free space between the widest nodes of two neighbouring columns
 _ROW_GAP = 0.62  # free space between two nodes of one column
-_DUMMY_GAP = 0.36  # half the space kept free around an edge passing through a column
+_DUMMY_GAP = 0.5  # half the space kept free around an edge passing through a column
 _LABEL_GAP = 0.045  # distance between an edge and its numbers
 _STUB = 0.95  # length of the output stub
 _MARGIN = 0.22
 _PAD = 0.05  # labels keep this much free space around them
+_CLEARLY_NEARER = 0.1  # an edge's number is this much nearer its own edge than any other
 _NEAR = 0.16  # ... and prefer this much
 _MAX_FIG = (20.0, 14.0)  # largest figure drawn, in inches; bigger drawings are scaled down
 _EDGE_COLOUR = "0.25"
+# a drawing wider than this (inches) is folded into rows where it can be, so that it is shown
+# at full size (its margins added, it fits DISPLAY_WIDTH)
+_FOLD_WIDTH = DISPLAY_WIDTH - 2 * _MARGIN - 0.15
+_WRAP_INDENT = 0.55  # room left of a folded row and right of the row before, for the edge back
+_ROW_FOLD_GAP = 0.85  # space between folded rows, where the edge back carries its numbers
+_RESTARTS = 12  # shuffled starts of the crossing reduction (graphs of at most 40 vertices)
 
 
 # --------------------------------------------------------------------------------------------
@@ -129,6 +141,7 @@ class _Route:
     slot: int
     chain: list[int]  # vertex ids: parent, dummies..., child
     bend: float = 0.0  # sideways offset of the control point for parallel edges
+    wrap: int | None = None  # the segment of a folded edge that runs back between two rows
 
 
 @lru_cache(maxsize=4096)
@@ -217,6 +230,7 @@ def _layout(root: Value, nodes: list[Value]) -> tuple[list[_Vertex], list[_Route
     _reduce_crossings(layers, preds, succs)
     _assign_y(verts, layers, preds, succs)
     _assign_x(verts, layers)
+    _fold(verts, layers, routes)
     return verts, routes
 
 
@@ -235,6 +249,34 @@ def _crossings(layers: list[list[int]], succs: list[list[int]]) -> int:
 def _reduce_crossings(
     layers: list[list[int]], preds: list[list[int]], succs: list[list[int]]
 ) -> None:
+    """Fewest crossings found by the barycentre heuristic and the transpose step, from the
+    given order and from :data:`_RESTARTS` shuffled ones (seeded: the same graph is drawn the
+    same way every time). One start can stop short of the best order: in ||Wx||^2 the leaves'
+    order and the products' order must change together."""
+    rng = random.Random(0)
+    starts = [[list(layer) for layer in layers]]
+    for _ in range(_RESTARTS if len(preds) <= 40 else 1):
+        starts.append([rng.sample(layer, len(layer)) for layer in layers])
+    given = {v: i for layer in layers for i, v in enumerate(layer)}
+
+    def moved(order: list[list[int]]) -> int:
+        return sum(abs(i - given[v]) for layer in order for i, v in enumerate(layer))
+
+    # of the orders with fewest crossings, the one nearest the given order (x above y)
+    best: tuple[int, int, list[list[int]]] | None = None
+    for start in starts:
+        crossings = _transpose(start, succs, _barycentre(start, preds, succs))
+        for order in (start, [layer[::-1] for layer in start]):  # upside down: as many
+            key = (crossings, moved(order), order)
+            if best is None or key[:2] < best[:2]:
+                best = key
+        if best[0] == 0 and best[1] == 0:
+            break
+    assert best is not None
+    layers[:] = best[2]
+
+
+def _barycentre(layers: list[list[int]], preds: list[list[int]], succs: list[list[int]]) -> int:
     """Barycentre heuristic: sweep right and left, keep the order with fewest crossings."""
     best = _crossings(layers, succs)
     best_layers = [list(layer) for layer in layers]
@@ -259,6 +301,24 @@ def _reduce_crossings(
                 best = c
                 best_layers = [list(layer) for layer in layers]
     layers[:] = best_layers
+    return best
+
+
+def _transpose(layers: list[list[int]], succs: list[list[int]], crossings: int) -> int:
+    """Swap neighbours inside a column while that removes crossings (the "transpose" step of
+    Gansner et al.'s dot); returns the crossings left."""
+    improved = crossings > 0
+    while improved:
+        improved = False
+        for layer in layers:
+            for i in range(len(layer) - 1):
+                layer[i], layer[i + 1] = layer[i + 1], layer[i]
+                c = _crossings(layers, succs)
+                if c < crossings:
+                    crossings, improved = c, True
+                else:
+                    layer[i], layer[i + 1] = layer[i + 1], layer[i]
+    return crossings
 
 
 def _separation(a: _Vertex, b: _Vertex) -> float:
@@ -324,6 +384,82 @@ def _assign_x(verts: list[_Vertex], layers: list[list[int]]) -> None:
         prev_hw = hw
 
 
+def _fold(verts: list[_Vertex], layers: list[list[int]], routes: list[_Route]) -> None:
+    """Fold a drawing wider than :data:`_FOLD_WIDTH` into rows, as text wraps into lines.
+
+    A row ends between two columns that exactly one edge joins (a chain of one-input gates, as
+    in the sigmoid neuron); that edge runs back along the space between the rows to the start
+    of the next row. A graph without such a place stays in one row (and is scaled down).
+    """
+    hw = [max(verts[v].hw for v in layer) for layer in layers]
+    xs = [verts[layer[0]].x for layer in layers]
+    n = len(layers)
+    last_extra = _STUB + 0.35  # the output stub and the output's name right of the last column
+
+    def width(first: int, end: int) -> float:
+        w = xs[end - 1] + hw[end - 1] - (xs[first] - hw[first])
+        w += _WRAP_INDENT if first > 0 else 0.0
+        return w + (last_extra if end == n else _WRAP_INDENT)
+
+    if width(0, n) <= _FOLD_WIDTH:
+        return
+    col = {i: v.col for i, v in enumerate(verts)}
+    crossing: dict[int, list[tuple[_Route, int]]] = {}
+    for r in routes:
+        for k, (_a, b) in enumerate(pairwise(r.chain)):
+            crossing.setdefault(col[b], []).append((r, k))
+    rows: list[tuple[int, int]] = []
+    first = 0
+    while width(first, n) > _FOLD_WIDTH:
+        ends = [
+            c
+            for c in range(first + 2, n)
+            if len(crossing.get(c, [])) == 1 and width(first, c) <= _FOLD_WIDTH
+        ]
+        if not ends:
+            break
+        # the last row that fits; or, when the rest then fits one row, the most even two
+        end = ends[-1]
+        if any(width(c, n) <= _FOLD_WIDTH for c in ends):
+            end = min(ends, key=lambda c: max(width(first, c), width(c, n)))
+        rows.append((first, end))
+        first = end
+    if not rows:
+        return
+    rows.append((first, n))
+
+    # each row's columns move left to the start of the first row, the rows one below another
+    left = xs[0] - hw[0]
+    top = None
+    for r, (a, e) in enumerate(rows):
+        members = [v for d in range(a, e) for v in layers[d]]
+        dx = (left + (_WRAP_INDENT if r else 0.0) + hw[a]) - xs[a]
+        high = max(verts[v].y + (verts[v].hh or _DUMMY_GAP) for v in members)
+        low = min(verts[v].y - (verts[v].hh or _DUMMY_GAP) for v in members)
+        dy = 0.0 if top is None else top - _ROW_FOLD_GAP - high
+        for v in members:
+            verts[v].x += dx
+            verts[v].y += dy
+        top = low + dy
+
+    # the edge between two rows: right, down into the gap, back left, down, into the next row
+    for r, (_a, e) in enumerate(rows[:-1]):
+        route, k = crossing[e][0]
+        pa, pb = verts[route.chain[k]], verts[route.chain[k + 1]]
+        members = [v for d in range(rows[r][0], e) for v in layers[d]]
+        row_low = min(verts[v].y - (verts[v].hh or _DUMMY_GAP) for v in members)
+        y_gap = row_low - _ROW_FOLD_GAP / 2
+        x_out = pa.x + hw[e - 1] + _WRAP_INDENT * 0.6
+        x_in = pb.x - hw[e] - _WRAP_INDENT * 0.6
+        points = [(x_out, pa.y), (x_out, y_gap), (x_in, y_gap), (x_in, pb.y)]
+        ids = []
+        for x, y in points:
+            verts.append(_Vertex(None, -1, 0.0, x=x, y=y))
+            ids.append(len(verts) - 1)
+        route.chain[k + 1 : k + 1] = ids
+        route.wrap = k + 2  # the segment from (x_out, y_gap) to (x_in, y_gap)
+
+
 # --------------------------------------------------------------------------------------------
 # Geometry helpers for label placement
 # --------------------------------------------------------------------------------------------
@@ -386,6 +522,7 @@ class _Label:
     fontsize: float
     gid: str
     weight: str = "normal"
+    edge: int | None = None  # the number of the edge this label belongs to, if any
 
     @property
     def box(self) -> _Box:
@@ -407,9 +544,27 @@ class _Scene:
         xs, ys = [p[0] for p in line], [p[1] for p in line]
         self._segments.append(((min(xs), min(ys), max(xs), max(ys)), segs))
 
+    def distance(self, i: int, box: _Box) -> float:
+        """Distance from ``box`` to the ``i``-th polyline (0 where it touches it)."""
+        return min(_box_to_segment(box, p, q) for p, q, _ in self._segments[i][1])
+
+    def ambiguous(self, own: int, box: _Box) -> bool:
+        """Is ``box`` less than :data:`_CLEARLY_NEARER` nearer its own polyline than another?"""
+        limit = self.distance(own, box) + _CLEARLY_NEARER
+        for i, (line_box, _segs) in enumerate(self._segments):
+            if i == own or _box_to_box(box, line_box) >= limit:
+                continue
+            if self.distance(i, box) < limit:
+                return True
+        return False
+
     def cost(self, boxes: list[_Box], own: int | None) -> float:
-        """10 per overlap with a node or a label, 1 per edge crossed, 0.3 per near miss."""
+        """10 per overlap with a node or a label, 1 per edge crossed, 0.3 per near miss; and,
+        for an edge's own numbers (``own`` given), 5 per number that is not clearly nearer its
+        own edge than any other (a reader would give it to the wrong edge)."""
         c = 0.0
+        if own is not None:
+            c += 5 * sum(self.ambiguous(own, b) for b in boxes)
         for b in boxes:
             near = (b[0] - _NEAR, b[1] - _NEAR, b[2] + _NEAR, b[3] + _NEAR)
             b = (b[0] - _PAD, b[1] - _PAD, b[2] + _PAD, b[3] + _PAD)
@@ -431,6 +586,32 @@ class _Scene:
                     close = close or _segment_hits_box(p, q, near)
                 c += 1 if hit else 0.3 * close
         return c
+
+
+def _point_to_segment(x: float, y: float, p: tuple[float, float], q: tuple[float, float]) -> float:
+    dx, dy = q[0] - p[0], q[1] - p[1]
+    d2 = dx * dx + dy * dy
+    t = 0.0 if d2 == 0 else max(0.0, min(1.0, ((x - p[0]) * dx + (y - p[1]) * dy) / d2))
+    return math.hypot(x - p[0] - t * dx, y - p[1] - t * dy)
+
+
+def _box_to_box(a: _Box, b: _Box) -> float:
+    dx = max(b[0] - a[2], 0.0, a[0] - b[2])
+    dy = max(b[1] - a[3], 0.0, a[1] - b[3])
+    return math.hypot(dx, dy)
+
+
+def _box_to_segment(box: _Box, p: tuple[float, float], q: tuple[float, float]) -> float:
+    """Distance between a box and the segment ``pq`` (0 where they meet)."""
+    if _segment_hits_box(p, q, box):
+        return 0.0
+    corners = [(box[0], box[1]), (box[0], box[3]), (box[2], box[1]), (box[2], box[3])]
+    d = min(_point_to_segment(x, y, p, q) for x, y in corners)
+    for x, y in (p, q):  # an end of the segment facing a side of the box
+        dx = max(box[0] - x, 0.0, x - box[2])
+        dy = max(box[1] - y, 0.0, y - box[3])
+        d = min(d, math.hypot(dx, dy))
+    return d
 
 
 def _bezier(p0, c, p2, t: float) -> tuple[float, float, float, float]:
@@ -491,17 +672,19 @@ def _edge_geometry(route: _Route, verts: list[_Vertex]) -> _EdgeGeom:
         codes += [Path.LINETO, Path.CURVE3, Path.CURVE3]
     vertices.append(e)
     codes.append(Path.LINETO)
-    nxt = pts[1]
+    # the numbers go on the first segment, or on the long way back of a folded edge
+    start, nxt = (pts[route.wrap], pts[route.wrap + 1]) if route.wrap is not None else pts[:2]
 
     def along(t: float) -> tuple[float, float, float, float]:
         return (
-            s[0] + t * (nxt[0] - s[0]),
-            s[1] + t * (nxt[1] - s[1]),
-            nxt[0] - s[0],
-            nxt[1] - s[1],
+            start[0] + t * (nxt[0] - start[0]),
+            start[1] + t * (nxt[1] - start[1]),
+            nxt[0] - start[0],
+            nxt[1] - start[1],
         )
 
-    return _EdgeGeom(route, vertices, codes, pts, along, 0.65 if inner else 0.8)
+    t_max = 0.65 if inner and route.wrap is None else 0.8
+    return _EdgeGeom(route, vertices, codes, pts, along, t_max)
 
 
 def _place_edge_labels(
@@ -513,31 +696,61 @@ def _place_edge_labels(
 ) -> None:
     """Put the green text above and the red text below the edge where they collide least.
 
-    Edges leaving a node used several times start together, so their numbers go further along.
+    Both go to the same point along the edge when that is free, else each to its own: where two
+    edges cross, the number above one edge is clear of the other before the crossing and the
+    number below it after. Edges leaving a node used several times start together, so their
+    numbers go further along.
     """
     sizes = [_text_size(t, _FS_VALUE) for t, _, _ in texts]
+    ts = (
+        (0.65, 0.75, 0.55, 0.45, 0.35, 0.85, 0.25)
+        if fan_out
+        else (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78, 0.15, 0.85)
+    )
+    # green above and red below; or both on one side, stacked, where the other side is too near
+    # another edge to tell whose number stands there (edges leaving one node, x * x)
+    arrangements = [(1, -1), (1, 1), (-1, -1)]
+    # per arrangement and text, every candidate place with its cost among what is placed already
     best: tuple[float, list[_Label]] | None = None
-    ts = (0.65, 0.75, 0.55, 0.45, 0.35) if fan_out else (0.5, 0.4, 0.6, 0.3, 0.7, 0.22, 0.78)
-    for rank, t in enumerate(ts):
-        if t > geom.t_max:
-            continue
-        x, y, tx, ty = geom.label_at(t)
-        d = math.hypot(tx, ty) or 1.0
-        nx, ny = -ty / d, tx / d  # left of the direction of travel: "above" a rightward edge
-        if ny < 0:
-            nx, ny = -nx, -ny
-        labels = []
-        for (text, colour, gid), (w, h), side in zip(texts, sizes, (1, -1), strict=False):
-            if abs(ty) <= 1.5 * abs(tx):  # shallow edge: straight above / below the midpoint
-                cx, cy = x, y + side * (_LABEL_GAP + h / 2 + w / 2 * abs(ty / tx))
-            else:  # steep edge: beside it
-                cx, cy = _beside(x, y, side * nx, side * ny, w, h)
-            labels.append(_Label(text, colour, cx, cy, w, h, _FS_VALUE, gid))
-        c = scene.cost([lab.box for lab in labels], index) + 0.01 * rank
-        if best is None or c < best[0]:
-            best = (c, labels)
-        if c < 0.005:
-            break
+    for sides in arrangements:
+        stacked = len(texts) > 1 and sides[0] == sides[1]
+        options: list[list[tuple[float, int, _Label]]] = [[] for _ in texts]
+        for rank, t in enumerate(ts):
+            if t > geom.t_max:
+                continue
+            x, y, tx, ty = geom.label_at(t)
+            d = math.hypot(tx, ty) or 1.0
+            nx, ny = -ty / d, tx / d  # left of the direction of travel: above a rightward edge
+            if ny < 0:
+                nx, ny = -nx, -ny
+            for k, ((text, colour, gid), (w, h), side) in enumerate(
+                zip(texts, sizes, sides, strict=False)
+            ):
+                shallow = abs(ty) <= 1.5 * abs(tx)
+                extra = 0.0
+                if k and stacked:  # the second beyond the first
+                    extra = sizes[0][1] + 0.02 if shallow else sizes[0][0] + 0.04
+                if shallow:  # straight above / below the point
+                    cx, cy = x, y + side * (_LABEL_GAP + extra + h / 2 + w / 2 * abs(ty / tx))
+                else:  # steep edge: beside it
+                    cx, cy = _beside(x, y, side * nx, side * ny, w, h, _LABEL_GAP + extra)
+                label = _Label(text, colour, cx, cy, w, h, _FS_VALUE, gid, edge=index)
+                options[k].append((scene.cost([label.box], index) + 0.01 * rank, rank, label))
+        if len(texts) == 1:
+            c, _r, label = min(options[0], key=lambda o: o[0])
+            pairs = [(c, [label])]
+        else:
+            # apart only when it pays (0.5); stacked numbers stay together
+            pairs = [
+                (c1 + c2 + 10 * _boxes_overlap(lab1.box, lab2.box) + 0.5 * (r1 != r2), [lab1, lab2])
+                for c1, r1, lab1 in options[0]
+                for c2, r2, lab2 in options[1]
+                if not stacked or r1 == r2
+            ]
+        for c, labels in pairs:
+            c += 0.6 * (sides != (1, -1))  # green above and red below when that is as good
+            if best is None or c < best[0]:
+                best = (c, labels)
     assert best is not None
     scene.labels += best[1]
 

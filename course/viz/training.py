@@ -93,7 +93,7 @@ def plot_history(history: Any, ax: Axes | Sequence[Axes] | None = None) -> Figur
     has_acc = bool(len(series["train_acc"]) or len(series["val_acc"]))
     own_figure = ax is None
     if ax is None:
-        fig = Figure(figsize=(10.5, 4.0) if has_acc else (6.0, 4.0))
+        fig = Figure(figsize=(9.0, 3.8) if has_acc else (6.0, 4.0))
         axes = fig.subplots(1, 2 if has_acc else 1, squeeze=False)[0]
         loss_ax, acc_ax = axes[0], (axes[1] if has_acc else None)
     elif isinstance(ax, _Axes):

@@ -222,9 +222,7 @@ agree("finite differences vs by hand", numeric, by_hand)
 # its gradient is the sum of the two red numbers on them:
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 3.2))
-draw_graph(z, ax=ax, title="Case 2: s reaches z along two paths, and the gradients add")
-plt.show()
+draw_graph(z, title="Case 2: s reaches z along two paths, and the gradients add")
 
 # %% [markdown]
 # ## 3. The Jacobian matrix

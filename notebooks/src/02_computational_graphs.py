@@ -386,27 +386,32 @@ show(draw_graph(neuron, title="Sigmoid neuron, gate by gate: values (green), gra
 # ## The backward sweep, one edge at a time
 #
 # Algorithm 4 processes one edge per step. Pick an example and move the slider: the orange edge
-# is the one being computed, its caption reads "local × upstream = contribution", and red
-# numbers appear only where a gradient has already arrived. Step 0 is the first edge of the
-# sweep, from the output gate back to its first input; past the last edge of an example the
-# sweep is done. (In a static viewer you see step 0
-# of $x y + z$.)
+# is the one computed in this step, its caption reads "local × upstream = contribution", and red
+# numbers appear only where a gradient has already arrived. The steps are numbered as the sweep
+# takes them, one per edge: step 1 is the first edge, from the output gate back to its first
+# input, and the last step (4 for $x y + z$, 8 for the sigmoid neuron) finishes the sweep. Step 0
+# is the graph before the sweep, when only the output's gradient, 1, is known. The slider goes
+# as far as the chosen example has edges. (In a static viewer you see step 1 of $x y + z$.)
 
 # %%
+menu = W.Dropdown(options=list(gates.EXAMPLES), value="x*y + z", description="example")
+slider = W.IntSlider(value=1, min=0, max=gates.example_steps("x*y + z"), description="step")
+W.dlink((menu, "value"), (slider, "max"), gates.example_steps)  # the slider ends at the last step
 interactive_figure(
     gates.example_step_figure,
     title="Backward sweep step by step",
-    example=W.Dropdown(options=list(gates.EXAMPLES), value="x*y + z", description="example"),
-    step=W.IntSlider(value=0, min=0, max=8, description="step"),
+    example=menu,
+    step=slider,
 )
 
 # %% [markdown]
 # The widget calls `gates.backward_step_figure`, which you can also call yourself: it returns
 # the drawing and the description of that step from `backward_steps` (`show` displays both).
-# Step 2 of the sigmoid neuron is the exp gate, $e^{-1.50} \times (-0.67) = -0.15$:
+# Step 3 of the sigmoid neuron is the edge out of the exp gate, $e^{-1.50} \times (-0.67) =
+# -0.15$:
 
 # %%
-show(gates.backward_step_figure(gates.worked_example("sigmoid neuron"), 2))
+show(gates.backward_step_figure(gates.worked_example("sigmoid neuron"), 3))
 
 # %% [markdown]
 # ## What a backward sweep costs

@@ -33,6 +33,7 @@ from course.graph import Value
 from course.losses import OUTPUT_LOSSES, cross_entropy, cross_entropy_grad
 from course.mlp import MLP
 from course.viz import draw_graph
+from course.widgets import show as show_figure
 
 
 def show(name, a):
@@ -139,9 +140,7 @@ agree("engine vs 2 m", grad_m_engine, df_dm, tol=1e-12)
 # sum of the two red numbers leaving it, $\sum_k 2m_k W_{kj}$.
 
 # %%
-fig, ax = plt.subplots(figsize=(10.5, 6.5))
-draw_graph(fv, ax=ax, title="f = ||Wx||^2 as a scalar graph: values (green), gradients (red)")
-plt.show()
+show_figure(draw_graph(fv, title="f = ||Wx||^2 as a scalar graph: values (green), gradients (red)"))
 
 # %% [markdown]
 # ## 2. The dimension check
@@ -209,7 +208,7 @@ image = ax.imshow(T_demo.transpose(1, 0, 2).reshape(n_out, n_out * n_in), cmap="
 for i in range(1, n_out):
     ax.axvline(i * n_in - 0.5, color="0.4", lw=1)
 ax.set_xticks(range(n_out * n_in))
-ax.set_xticklabels([f"i={i + 1}\nk={k + 1}" for i in range(n_out) for k in range(n_in)], fontsize=8)
+ax.set_xticklabels([f"i={i + 1}\nk={k + 1}" for i in range(n_out) for k in range(n_in)], fontsize=10)
 ax.set_yticks(range(n_out))
 ax.set_yticklabels([f"j={j + 1}" for j in range(n_out)])
 ax.set_xlabel("output index i of z and input index k of W_jk", fontsize=11)

@@ -741,7 +741,7 @@ print("rows of W1 after training from zeros (first 3 of 8):")
 print(mat(runs["zeros"].params["W1"][:3], 4))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.3))
 for ax, (init, model) in zip(axes, runs.items()):
     acc = model.accuracy(Xm, ym)
     plot_decision_boundary(
@@ -835,7 +835,7 @@ ax.set_ylim(-0.3, 1.55)
 ax.set_xlabel("x1")
 ax.set_ylabel("x2")
 ax.set_title("XOR: no single line separates the classes")
-ax.legend(loc="upper right", fontsize=9)
+ax.legend(loc="upper right", fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -886,7 +886,7 @@ assert np.array_equal(y_hand, Yx)
 # job becomes easy.
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10.5, 4.6))
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.4))
 spaces = (
     (axes[0], Xx, "input space (x1, x2)", "x1", "x2"),
     (axes[1], H, "hidden space (h1, h2)", "h1", "h2"),
@@ -923,8 +923,8 @@ axes[1].annotate(
 axes[1].annotate("(0,0)", H[:, 0], xytext=(-10, 12), textcoords="offset points", fontsize=10)
 axes[1].annotate("(1,1)", H[:, 3], xytext=(8, -4), textcoords="offset points", fontsize=10)
 axes[1].plot(s, 0.5 - s, "--", color="0.3", label="output unit: h1 + h2 = 0.5")
-axes[0].legend(loc="upper center", fontsize=9)
-axes[1].legend(loc="upper right", fontsize=9)
+axes[0].legend(loc="upper center", fontsize=10)
+axes[1].legend(loc="upper right", fontsize=10)
 fig.suptitle("The hidden layer maps XOR to a linearly separable problem")
 fig.tight_layout()
 plt.show()

@@ -421,7 +421,7 @@ for name in ("adagrad", "rmsprop", "adam"):
 # %%
 g1, g2 = np.meshgrid(np.linspace(-4.6, 1.6, 200), np.linspace(-1.8, 1.8, 150))
 J_grid = 0.5 * (curvature[0] * g1**2 + curvature[1] * g2**2)
-fig, axes = plt.subplots(2, 3, figsize=(13, 6.2), sharex=True, sharey=True)
+fig, axes = plt.subplots(2, 3, figsize=(9, 5.4), sharex=True, sharey=True)
 for ax, (name, path) in zip(axes.flat, paths.items()):
     ax.contour(g1, g2, J_grid, levels=np.geomspace(0.02, 60, 10), colors="0.6", linewidths=0.7)
     ax.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1.2, color="C3", label="60 steps")
@@ -432,7 +432,7 @@ for ax in axes[1]:
     ax.set_xlabel(r"$\theta_1$")
 for ax in axes[:, 0]:
     ax.set_ylabel(r"$\theta_2$")
-axes[0, 0].legend(loc="lower right", fontsize=9)
+axes[0, 0].legend(loc="lower right", fontsize=10)
 fig.suptitle(r"Six update rules on the valley $J = (\theta_1^2 + 25\,\theta_2^2)/2$")
 fig.tight_layout()
 plt.show()
@@ -538,21 +538,22 @@ for name, s in schedules.items():
           f"{np.std(last):.4f}, accuracy {runs[name].train_acc[-1]:.3f}")
 
 # %%
-fig, (ax_lr, ax_loss) = plt.subplots(1, 2, figsize=(13, 4.5))
+fig, (ax_lr, ax_loss) = plt.subplots(1, 2, figsize=(9, 4.0))
 for name, history in runs.items():
     ax_lr.plot(range(epochs), history.lr, label=name)
     ax_loss.semilogy(range(1, epochs + 1), history.train_loss, label=name)
 ax_lr.set_xlabel("epoch")
 ax_lr.set_ylabel("learning rate")
 ax_lr.set_title("Learning-rate schedules ($\\eta_0 = 0.1$)")
-ax_lr.legend(fontsize=9)
 ax_loss.set_xlabel("epoch")
 ax_loss.set_ylabel("training cost (log scale)")
 ax_loss.set_title("Momentum SGD on spirals with each schedule")
-ax_loss.legend(fontsize=9)
 for ax in (ax_lr, ax_loss):
     ax.grid(True, which="both", alpha=0.3)
-fig.tight_layout()
+# one legend for both panels, under them, where it hides no curve
+fig.legend(*ax_lr.get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=10,
+           frameon=False)
+fig.tight_layout(rect=(0, 0.13, 1, 1))
 plt.show()
 
 # %% [markdown]
@@ -617,7 +618,7 @@ pg.figure()
 X_dig, y_dig = load_digits()
 print("X", X_dig.shape, " y", y_dig.shape, " pixel range", X_dig.min(), "to", X_dig.max())
 print("samples per digit:", np.bincount(y_dig))
-fig, axes = plt.subplots(1, 10, figsize=(12, 1.8))
+fig, axes = plt.subplots(1, 10, figsize=(9, 1.5))
 for digit, ax in enumerate(axes):
     column = np.flatnonzero(y_dig == digit)[0]
     ax.imshow(X_dig[:, column].reshape(8, 8), cmap="gray_r")
@@ -686,7 +687,7 @@ probs = digit_net.forward(Xd_test)
 fig, axes = plt.subplots(1, len(wrong), figsize=(1.5 * len(wrong), 2.0), squeeze=False)
 for ax, j in zip(axes[0], wrong):
     ax.imshow(Xd_test[:, j].reshape(8, 8), cmap="gray_r")
-    ax.set_title(f"true {yd_test[j]}\nsaid {pred[j]} ({probs[pred[j], j]:.0%})", fontsize=9)
+    ax.set_title(f"true {yd_test[j]}\nsaid {pred[j]} ({probs[pred[j], j]:.0%})", fontsize=10)
     ax.axis("off")
 fig.suptitle("Every misclassified test digit, with the network's confidence", y=1.12)
 plt.show()
@@ -847,7 +848,7 @@ print(f"early stopping: stopped after epoch {stopped.epochs}, "
       f"kept the weights of epoch {stopped.best_epoch}")
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), sharey=True)
+fig, axes = plt.subplots(1, 3, figsize=(9, 3.6), sharey=True)
 for ax, (name, (net, history, curves)) in zip(axes, models.items()):
     ax.loglog(range(1, len(curves["train"]) + 1), curves["train"], label="training MSE")
     ax.loglog(range(1, len(curves["val"]) + 1), curves["val"], label="validation MSE")
@@ -858,8 +859,8 @@ for ax, (name, (net, history, curves)) in zip(axes, models.items()):
     ax.set_xlabel("epoch (log scale)")
     ax.grid(True, which="both", alpha=0.3)
 axes[0].set_ylabel("mean squared error (log scale)")
-axes[0].legend(fontsize=9)
-axes[2].legend(fontsize=9)
+axes[0].legend(fontsize=10)
+axes[2].legend(fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -880,7 +881,7 @@ ax.set_ylim(-1.6, 1.6)
 ax.set_xlabel("x")
 ax.set_ylabel("y")
 ax.set_title("The three networks on a fine grid")
-ax.legend(loc="lower left", fontsize=9)
+ax.legend(loc="lower left", fontsize=10)
 ax.grid(True, alpha=0.3)
 plt.show()
 

@@ -39,7 +39,20 @@ if TYPE_CHECKING:  # course.graph is imported where the references are computed
 
 # code that computes gradients for you: not allowed inside a student's function (packages that
 # are not installed are skipped, and none is imported to check)
-FORBID = ("course.graph", "course.gradcheck", "micrograd", "torch", "jax", "autograd", "sympy")
+FORBID = (
+    "course.graph",
+    "course.gradcheck",
+    "micrograd",
+    "torch",
+    "jax",
+    "autograd",
+    "tensorflow",
+    "keras",
+    "sklearn",
+    "scipy",
+    "sympy",
+    "mpmath",
+)
 # What the notebook's own cells may use while the assignment is graded: the student's kernel
 # gets these (and what they need) only; the checks and the reference answers run in the grader
 # (see autograder/kernel_view.py)

@@ -42,10 +42,16 @@ FORBID = (
     "course.activations",
     "course.graph",
     "course.gradcheck",
+    "micrograd",
     "torch",
     "jax",
     "autograd",
+    "tensorflow",
+    "keras",
+    "sklearn",
+    "scipy",
     "sympy",
+    "mpmath",
 )
 # What the notebook's own cells may use while the assignment is graded: the student's kernel
 # gets these (and what they need) only; the checks and the reference answers run in the grader

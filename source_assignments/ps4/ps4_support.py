@@ -49,15 +49,32 @@ FORBID = (
     "course.activations",
     "course.gradcheck",
     "course.graph",
+    "micrograd",
     "torch",
     "jax",
     "autograd",
     "tensorflow",
+    "keras",
     "sklearn",
+    "scipy",
+    "sympy",
+    "mpmath",
 )
 # Part (d): the training loop is yours; the package's ready-made loop and other libraries'
 # training are not allowed (your pieces from (a)-(c), and course.mlp.MLP for predictions, are).
-FORBID_TRAINING = ("course.train", "torch", "jax", "tensorflow", "keras", "sklearn")
+FORBID_TRAINING = (
+    "course.train",
+    "micrograd",
+    "torch",
+    "jax",
+    "autograd",
+    "tensorflow",
+    "keras",
+    "sklearn",
+    "scipy",
+    "sympy",
+    "mpmath",
+)
 # What the notebook's own cells may use while the assignment is graded: the student's kernel
 # gets these (and what they need) only; the checks and the reference answers run in the grader
 # (see autograder/kernel_view.py)
@@ -1041,6 +1058,17 @@ def _check_trained_params(got: object, n0: int) -> dict[str, np.ndarray]:
     return params
 
 
+def _turned(
+    X_tr: np.ndarray, Y_tr: np.ndarray, X_te: np.ndarray, Y_te: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The same split turned about the training points' centre by an angle of 60 to 300
+    degrees drawn from ``seed``, with the labels swapped (0 <-> 1)."""
+    angle = np.deg2rad(np.random.default_rng(10_000 + seed).uniform(60.0, 300.0))
+    R = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre = X_tr.mean(axis=1, keepdims=True)
+    return R @ (X_tr - centre) + centre, 1.0 - Y_tr, R @ (X_te - centre) + centre, 1.0 - Y_te
+
+
 def check_training(
     func: Callable,
     data_seed: int = 0,
@@ -1053,9 +1081,16 @@ def check_training(
 
     Returns nothing: a number as the last value of a test cell would be read by nbgrader as
     partial credit.
+
+    A hidden check trains on the moons turned about their centre by an angle drawn from
+    ``data_seed``, with the two labels swapped (:func:`_turned`): a network learns it as well,
+    but weights trained in advance and returned whatever the data (which pass on the moons
+    themselves) classify it no better than chance.
     """
     __tracebackhide__ = True
     X_tr, Y_tr, X_te, Y_te = moons_split(data_seed)
+    if hidden is not None:
+        X_tr, Y_tr, X_te, Y_te = _turned(X_tr, Y_tr, X_te, Y_te, data_seed)
     got = checks.call_student(
         func, X_tr.copy(), Y_tr.copy(), seed=train_seed, part=part, forbid=FORBID_TRAINING
     )

@@ -60,8 +60,32 @@ def drive_dashboard(page, box, shots, where: str) -> None:
             expect(b).to_be_enabled()
         expect(pause).to_be_disabled()
         image_shown(box)
+        # one status: a single text line, which says the epoch once
+        expect(summary).to_have_count(1)
+        assert len(EPOCH.findall(box.inner_text())) == 1, box.inner_text()
 
     check("first view", first_view)
+
+    def controls_line_up():
+        cells = box.locator(".widget-gridbox").first.locator(":scope > *")
+        boxes = [cells.nth(i).bounding_box() for i in range(cells.count())]
+        assert len(boxes) == 8, f"the grid holds {len(boxes)} cells"
+        assert len({round(b["width"]) for b in boxes}) == 1, "cells of different widths"
+        lefts: list[float] = []  # the columns' left edges, within 4 px
+        for x in sorted(b["x"] for b in boxes):
+            if not lefts or x - lefts[-1] > 4:
+                lefts.append(x)
+        counts: list[int] = []  # cells per row, a row being cells whose tops are within 10 px
+        top = None
+        for b in sorted(boxes, key=lambda b: b["y"]):
+            if top is None or b["y"] - top > 10:
+                top, counts = b["y"], [*counts, 0]
+            counts[-1] += 1
+        # a regular grid: every row but the last as full as the first, columns at fixed lefts
+        assert all(c == len(lefts) for c in counts[:-1]) and counts[-1] <= len(lefts), counts
+        assert len(lefts) >= 2, "the controls stand in one column"
+
+    check("the controls line up in a grid", controls_line_up)
 
     def after(action, *texts: str | re.Pattern):
         old_src = image_src(box)

@@ -8,6 +8,11 @@ student's page is opened as a file, without a network: it must name each part an
 summary, show each message whole inside the page's width (no sideways scrolling, at a laptop's
 width and at a narrow one), draw the math (MathML), show no frame of the checking code and no
 path of the grading machine, keep a table's header cells apart, and ask for nothing but itself.
+
+A fourth submission, ps3's ``bug_no_mean_over_batch`` with hostile markup of its own (a markdown
+cell and a cell that displays HTML, SVG and JavaScript, just before the failed test), must
+leave the page where it is, and the failure message, the scores and the summary visible and on
+top.
 """
 
 from __future__ import annotations
@@ -43,6 +48,49 @@ MENTIONS = {
     for assignment, students in STUDENTS.items()
     for student in students
 }
+
+#: a student's markdown cell and a cell of theirs that displays markup, which try to hide the
+#: grader's parts, cover them, restyle them or leave the page (autograder/sanitize.py)
+EVIL = "https://evil.example/"
+HOSTILE_MARKDOWN = f"""My notes on part (b).
+
+<style>.feedback-message, .pull-right, #summary {{display: none !important}}</style>
+<meta http-equiv="refresh" content="0;url={EVIL}">
+<base href="{EVIL}">
+<div style="position:fixed;top:0;left:0;width:100vw;height:100vh;background:#fff;z-index:9999">
+All tests passed. Score: 28 / 28</div>
+
+$\\text{{<style>.panel {{visibility: hidden}}</style>}}$ and
+$\\style{{position:fixed;top:0;left:0;width:100vw;height:100vh;background:#fff}}{{x}}$
+
+</div></div></div></div><!-- the grader's markup after this
+"""
+HOSTILE_CODE = f"""from IPython.display import HTML, SVG, Javascript, display
+display(HTML('<style>.feedback-result {{display: none}}</style>'
+             '<meta http-equiv="refresh" content="0;url={EVIL}">'
+             '<div style="position:fixed;inset:0;background:#fff;z-index:9999">Passed.</div>'))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+            '<style>.feedback-message {{display: none}}</style>'
+            '<circle cx="20" cy="20" r="15" fill="#3c763d"/></svg>'))
+display(Javascript('location.href = "{EVIL}"'))
+print("displayed my markup")
+"""
+
+
+def hostile_submission(folder: Path) -> Path:
+    """ps3's bug_no_mean_over_batch with the hostile cells just before its failed test."""
+    import nbformat
+
+    nb = nbformat.read(SAMPLE / "ps3" / "bug_no_mean_over_batch.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if c.get("id") == "test-b-softmax-ce")
+    nb.cells[at:at] = [
+        nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN),
+        nbformat.v4.new_code_cell(HOSTILE_CODE),
+    ]
+    path = folder / "hostile_markup.ipynb"
+    nbformat.write(nb, path)
+    return path
+
 
 NO_SIDEWAYS_SCROLL = (
     "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -86,6 +134,8 @@ def feedback(tmp_path_factory) -> dict[str, Path]:
         folder = tmp_path_factory.mktemp(f"class-{assignment}")
         for student in students:
             shutil.copy(SAMPLE / assignment / f"{student}.ipynb", folder)
+        if assignment == "ps3":
+            students = [*students, hostile_submission(folder).stem]
         out = tmp_path_factory.mktemp(f"grades-{assignment}")
         autograder("grade", assignment, str(folder), "--out", str(out), "--no-progress")
         for student in students:
@@ -227,3 +277,41 @@ def test_a_written_answer_waits_for_its_grader(page, shots, feedback) -> None:
         expect(summary).to_contain_text("Tests for relu and relu_prime, the kink at z = 0")
 
     shots.check(page, "the written answer is to be graded", says_so)
+
+
+def test_a_students_markup_leaves_the_graders_parts_visible(page, shots, feedback) -> None:
+    path = feedback["hostile_markup"]
+    asked = open_page(page, path, shots, "ps3 feedback with a student's hostile markup")
+    page.wait_for_timeout(1500)  # a refresh of 0 seconds, or a script, would have left by now
+    assert page.url == path.as_uri()
+    failed = page.locator(".feedback-test.failed", has_text="Tests for softmax_cross_entropy")
+    failed = failed.first
+    failed.scroll_into_view_if_needed()
+    message = failed.locator(".feedback-message")
+    notes = page.locator(".text_cell_render", has_text="My notes on part (b).")
+
+    def the_graders_parts_show():
+        expect(page.locator("#summary")).to_be_visible()
+        expect(page.locator("#summary tr.test.failed").first).to_be_visible()
+        expect(failed.locator(".panel-heading .pull-right")).to_contain_text("Score: 0 / 4")
+        expect(failed.locator(".panel-heading .pull-right")).to_be_visible()
+        assert message.is_visible()
+        expect(message).to_contain_text("Likely bug: ")
+        # on top: the element at the message's centre is the message (no overlay covers it)
+        on_top = message.evaluate(
+            "e => { const r = e.getBoundingClientRect();"
+            " const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);"
+            " return e.contains(top); }"
+        )
+        assert on_top
+        # the student's words are there, without their markup's effects
+        expect(notes).to_be_visible()
+        expect(page.locator(".output_area pre", has_text="displayed my markup")).to_be_visible()
+        assert page.locator("style").count() == page.locator("head style").count()
+        assert page.evaluate("document.querySelectorAll('[style]').length") == 0
+
+    shots.check(
+        page, "the student's markup changes nothing of the grader's", the_graders_parts_show
+    )
+    shots.take(page, "the failed test after the hostile cells", failed)
+    assert [url for url in asked if not url.startswith(("file:", "data:"))] == []
