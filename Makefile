@@ -7,6 +7,8 @@
 #   make notebooks  rebuild and execute the notebooks from notebooks/src/
 #   make dashboard  the training dashboard as a web page of its own (Voila, http://localhost:8866)
 #   make screenshots  regenerate the README's screenshots in docs/screenshots/ with a browser
+#   make hub     (root) a class on a local JupyterHub: an instructor, two students, nbgrader's
+#                exchange, on http://127.0.0.1:8000 (docs/hub.md)
 #
 # EXTRAS picks the optional dependencies: the default "dev" needs no PyTorch; CI uses
 # EXTRAS=dev,torch so that gradients are also compared with torch.autograd.
@@ -20,7 +22,7 @@ comma  := ,
 PYTEST_WORKERS ?= 2
 
 .PHONY: install demo train-demo test lint format bench clean notebooks chromium dashboard \
-	screenshots bubblewrap
+	screenshots bubblewrap hub hub-proxy
 
 install: $(STAMP)
 
@@ -37,8 +39,8 @@ train-demo: $(STAMP)
 	$(BIN)/python -m course.demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check course autograder tests benchmarks tools
-	$(BIN)/ruff format --check course autograder tests benchmarks tools
+	$(BIN)/ruff check course autograder tests benchmarks tools hub
+	$(BIN)/ruff format --check course autograder tests benchmarks tools hub
 
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg \
 	--nbval-kernel-startup-timeout 180
@@ -49,9 +51,10 @@ ONE_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 # unit, property, oracle and grading-pipeline tests; then every notebook executed and compared
 # with nbval (strict), in a run of its own so that its kernels never start while nbgrader grades;
 # then the browser suite (tests/browser): JupyterLab, Voila and nbgrader's Validate button driven
-# in a headless Chromium, screenshots of every step in build/browser-screenshots/
+# in a headless Chromium, and (as root) a class on JupyterHub; screenshots of every step in
+# build/browser-screenshots/
 test: REQUIRE_BWRAP = 1
-test: $(STAMP) lint chromium bubblewrap
+test: $(STAMP) lint chromium bubblewrap hub-proxy
 	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
 		--ignore=tests/browser tests
 	$(ONE_THREAD) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider \
@@ -92,6 +95,28 @@ bubblewrap:
 				bubblewrap util-linux; \
 		fi; }
 
+# JupyterHub's proxy, configurable-http-proxy, from npm into build/hub/ (JupyterHub itself is a
+# Python dependency); needs node and npm
+CHP_VERSION := 5.3.0
+CHP := build/hub/node_modules/.bin/configurable-http-proxy
+hub-proxy: $(CHP)
+
+$(CHP):
+	@command -v npm >/dev/null 2>&1 || { echo "JupyterHub's proxy (configurable-http-proxy) is" \
+		"installed with npm: install Node.js and npm (Debian: apt-get install nodejs npm)." >&2; \
+		exit 1; }
+	npm install --prefix build/hub --no-save --no-audit --no-fund --loglevel=error \
+		configurable-http-proxy@$(CHP_VERSION)
+	@test -x $@ && touch $@
+
+# a class on a local JupyterHub for a try-out (root: it creates the accounts); Ctrl-C ends it
+hub:
+	@if [ "$$(id -u)" != 0 ]; then echo "make hub creates Unix accounts (an instructor and two" \
+		"students) and runs each one's server as that user: run it as root (sudo make hub)." \
+		"See docs/hub.md." >&2; exit 1; fi
+	$(MAKE) install hub-proxy bubblewrap
+	$(BIN)/python hub/classroom.py
+
 # the training dashboard alone on a web page; Voila prints its address (port 8866)
 dashboard: $(STAMP)
 	$(BIN)/voila dashboard/dashboard.ipynb
@@ -103,8 +128,8 @@ notebooks: $(STAMP)
 	$(BIN)/python tools/nbbuild.py
 
 format: $(STAMP)
-	$(BIN)/ruff format course autograder tests benchmarks tools
-	$(BIN)/ruff check --fix course autograder tests benchmarks tools
+	$(BIN)/ruff format course autograder tests benchmarks tools hub
+	$(BIN)/ruff check --fix course autograder tests benchmarks tools hub
 
 bench:
 	$(MAKE) install EXTRAS=dev,torch

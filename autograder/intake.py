@@ -3,9 +3,10 @@
 A submission folder may hold anything: files the student made, files shipped on purpose
 (``course/__init__.py``, ``psN_support.py``, a ``.pth`` file, a package), links to the
 instructor's files. :func:`take` copies into the grading folder the assignment's notebooks (and
-nbgrader's ``timestamp.txt``) and nothing else, never through a link: every regular file is
-opened with ``O_NOFOLLOW``. What it leaves out that could have changed grading (Python code,
-packages, links) is a finding; the files the assignment releases come from the instructor.
+nbgrader's ``timestamp.txt`` and ``submission_secret.txt``) and nothing else, never through a
+link: every regular file is opened with ``O_NOFOLLOW``. What it leaves out that could have
+changed grading (Python code, packages, links) is a finding; the files the assignment releases
+come from the instructor.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from pathlib import Path
 
 from autograder.findings import Finding
 
-KEEP = ("timestamp.txt",)
+#: nbgrader's own files of a submission: the time it was submitted (late work), and the secret
+#: that names its feedback page in the exchange (``nbgrader release_feedback`` needs it)
+KEEP = ("timestamp.txt", "submission_secret.txt")
 CODE_SUFFIXES = (".py", ".pyc", ".pth", ".so", ".pyd")
 
 

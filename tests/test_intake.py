@@ -20,6 +20,7 @@ def make_submission(folder: Path, secret: Path) -> None:
     folder.mkdir(parents=True)
     (folder / "ps1.ipynb").write_text('{"cells": []}')
     (folder / "timestamp.txt").write_text("2026-12-01 10:00:00")
+    (folder / "submission_secret.txt").write_text("0f" * 64)
     (folder / "ps1_support.py").write_text("raise SystemExit('imported the student copy')\n")
     (folder / "course").mkdir()
     (folder / "course" / "__init__.py").write_text("CHEATED = True\n")
@@ -37,12 +38,13 @@ def secret(tmp_path: Path) -> Path:
     return path
 
 
-def test_only_the_notebooks_and_the_timestamp_are_taken(tmp_path: Path, secret: Path) -> None:
+def test_only_the_notebooks_and_nbgraders_files_are_taken(tmp_path: Path, secret: Path) -> None:
     student = tmp_path / "submitted" / "jsmith" / "ps1"
     make_submission(student, secret)
     target = tmp_path / "grading"
     found = take(student, target, ["ps1"])
-    assert sorted(p.name for p in target.rglob("*")) == ["ps1.ipynb", "timestamp.txt"]
+    taken = sorted(p.name for p in target.rglob("*"))
+    assert taken == ["ps1.ipynb", "submission_secret.txt", "timestamp.txt"]
     assert (target / "ps1.ipynb").read_text() == '{"cells": []}'
     messages = {f.message: f.where for f in found}
     assert {f.kind for f in found} == {"intake"}
