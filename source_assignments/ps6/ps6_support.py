@@ -278,6 +278,15 @@ def evaluate(program: Sequence[Step], inputs: Sequence[float]) -> list[float]:
     return values
 
 
+_BINARY_VALUE: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+}
+
+
 def reference(
     program: Sequence[Step], inputs: Sequence[float], sweeps: int = 1
 ) -> tuple[list[float], list[float]]:
@@ -291,14 +300,7 @@ def reference(
         if op in UNARY:
             node = -xs[0] if op == "neg" else getattr(xs[0], op)()
         else:
-            a, b = xs
-            node = {
-                "+": lambda: a + b,
-                "-": lambda: a - b,
-                "*": lambda: a * b,
-                "/": lambda: a / b,
-                "**": lambda: a**b,
-            }[op]()
+            node = _BINARY_VALUE[op](*xs)
         nodes.append(node)
     for _ in range(sweeps):
         nodes[-1].backward()
@@ -373,7 +375,7 @@ def numeric_gradients(program: Sequence[Step], inputs: Sequence[float]) -> list[
     return out
 
 
-# -- the checks --------------------------------------------------------------------------------------
+# -- the checks ------------------------------------------------------------------------------------
 
 
 def _case(what: str, hidden: str | None) -> str:
