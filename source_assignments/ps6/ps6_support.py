@@ -394,9 +394,23 @@ def _call(
     func: Callable, program: Sequence[Step], inputs: Sequence[float], sweeps: int, where: str
 ):
     __tracebackhide__ = True
-    got = checks.call_student(
-        func, [list(s) for s in program], list(inputs), sweeps, part=None, forbid=FORBID
-    )
+    try:
+        got = checks.call_student(
+            func, [list(s) for s in program], list(inputs), sweeps, part=None, forbid=FORBID
+        )
+    except OverflowError as exc:
+        found = checks.Diagnosis(
+            "overflow",
+            "exp of a large number overflows (math.exp(710.0) already does): arrange the "
+            "computation so that exp never sees a large positive number.",
+        )
+        raise checks.CheckFailure(
+            f"Your Value is not numerically stable ({where}): it raised OverflowError "
+            f"({str(exc)[:60]}).\n  Likely bug: {found.message}",
+            name="grads_of",
+            problem="unstable",
+            diagnoses=[found],
+        ) from None
     n = len(inputs) + len(program)
     if (
         not isinstance(got, (tuple, list))
@@ -449,8 +463,8 @@ _LOCAL_MISTAKES: dict[str, dict[str, Callable[[list[float]], list[float]]]] = {
         "the local gradient of relu is its output, not its slope.": lambda x: [max(x[0], 0.0)],
     },
     "-": {
-        "the number on the left, c - v, is computed as v - c (the reflected form): its local "
-        "gradient has the wrong sign.": lambda x: [1.0],
+        "the local gradient of c - v (a number on the left, the reflected form) has the "
+        "wrong sign: it is the one of v - c.": lambda x: [0.0, 1.0],  # (c, v)
     },
 }
 
