@@ -439,3 +439,13 @@ def test_points_give_partial_credit(support, capsys) -> None:
         raise support.checks.CheckFailure("Your thing is wrong.\n  Likely bug: a slip.")
     assert points.total() == 1.0
     assert "Points of this test: 1 of 4" in capsys.readouterr().out
+
+
+def test_a_hidden_case_does_not_show_its_numbers(support) -> None:
+    namespace = _solution(("return Value(other - self.data,", "return Value(self.data - other,"))
+    with pytest.raises(AssertionError) as info:
+        support.check_graph(namespace["grads_of"], [("-", 2.75, 0)], [1.5], "c - v", hidden="x")
+    assert "an operation -" in str(info.value) and "2.75" not in str(info.value)
+    with pytest.raises(AssertionError) as info:
+        support.check_graph(namespace["grads_of"], [("-", 2.75, 0)], [1.5], "c - v")
+    assert "2.75 - node 0" in str(info.value)

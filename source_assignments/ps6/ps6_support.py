@@ -382,8 +382,11 @@ def _case(what: str, hidden: str | None) -> str:
     return what if hidden is None else f"{what}; hidden case: {hidden}"
 
 
-def _describe(step: Step) -> str:
+def _describe(step: Step, hidden: str | None = None) -> str:
+    """A step in words; of a hidden case, its operation alone (its numbers are inputs)."""
     op, *args = step
+    if hidden is not None:
+        return f"an operation {op}"
     names = [f"node {a}" if type(a) is int else f"{a:g}" for a in args]
     if op in UNARY:
         return f"-({names[0]})" if op == "neg" else f"({names[0]}).{op}()"
@@ -563,7 +566,7 @@ def check_graph(
     data, grad = _call(func, program, inputs, sweeps, where)
     want_data, want_grad = reference(program, inputs, sweeps)
     for n, (g, w) in enumerate(zip(data, want_data)):
-        label = "input" if n < k else _describe(program[n - k])
+        label = "input" if n < k else _describe(program[n - k], hidden)
         checks.check_array(
             f"data of node {n} ({label})", g, w, context=where, rtol=1e-9, atol=1e-12
         )
@@ -634,7 +637,7 @@ def check_forward(
     data, _ = _call(func, program, inputs, 0, where)
     want = evaluate(program, inputs)
     for n, (g, w) in enumerate(zip(data, want)):
-        label = "input" if n < len(inputs) else _describe(program[n - len(inputs)])
+        label = "input" if n < len(inputs) else _describe(program[n - len(inputs)], hidden)
         checks.check_array(
             f"data of node {n} ({label})", g, w, context=where, rtol=1e-9, atol=1e-12
         )
