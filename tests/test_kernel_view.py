@@ -32,7 +32,9 @@ SOURCE = ROOT / "source_assignments"
 #: tuple. ps1's graph interpreter evaluates gates on floats (the node lists need it), no gradient
 #: of a whole graph; ps4's predict classifies by the sign of Z2 and gives no sigmoid values; ps5's
 #: predict gives the classes of a ReLU network (no cost, no gradient) and TEST_FUNCTIONS are the
-#: functions part (c) differentiates, whose gradients only the tests hold.
+#: functions part (c) differentiates, whose gradients only the tests hold; ps6's cases are
+#: programs (plain data) whose generator evaluates steps on floats to keep them finite, with no
+#: gradient of any kind.
 APPROVED = {
     "ps1": {
         "KERNEL", "BINARY", "UNARY", "Value", "TYPE_CHECKING", "GraphCase", "describe",
@@ -54,6 +56,10 @@ APPROVED = {
         "KERNEL", "TEST_FUNCTIONS", "affine_case", "activation_case", "network_case",
         "kink_network_case", "digits_split", "predict", "accuracy", "_draw_params", "_keys",
         "_sizes",
+    },
+    "ps6": {
+        "KERNEL", "BINARY", "UNARY", "random_graph", "micrograd_example", "_apply_float",
+        "_operand",
     },
 }  # fmt: skip
 #: what a support module may import at its top level (modules and typing names, no code of ours
@@ -128,7 +134,7 @@ def test_every_other_name_raises_the_reference_error(assignment, view):
 
 def test_the_named_references_are_out_of_reach(view):
     """The routes to a full score that were open before the view, one per assignment."""
-    ps1, ps2, ps3, ps4, ps5 = (view(f"ps{n}") for n in range(1, 6))
+    ps1, ps2, ps3, ps4, ps5, ps6 = (view(f"ps{n}") for n in range(1, 7))
     for module, name in [
         (ps1, "gate_reference"),
         (ps1, "direct_indirect_reference"),
@@ -151,12 +157,17 @@ def test_the_named_references_are_out_of_reach(view):
         (ps5, "_logsumexp"),
         (ps5, "_centred"),
         (ps5, "_compose"),
+        (ps6, "reference"),
+        (ps6, "local_gradients"),
+        (ps6, "sweep"),
+        (ps6, "evaluate"),
+        (ps6, "numeric_gradients"),
     ]:
         assert not hasattr(module, "__dict__") or name not in vars(module), name
         with pytest.raises(ImportError):
             getattr(module, name)
     # the functions the view keeps cannot reach them either
-    for module in (ps1, ps2, ps3, ps4, ps5):
+    for module in (ps1, ps2, ps3, ps4, ps5, ps6):
         for value in vars(module).values():
             if getattr(value, "__module__", None) == module.__name__ and hasattr(
                 value, "__globals__"
@@ -209,6 +220,12 @@ def test_what_the_notebooks_use_still_works(view):
     for name, f in full5.TEST_FUNCTIONS.items():
         assert ps5.TEST_FUNCTIONS[name](x) == f(x), name
     assert ps5.accuracy(b[2], a[0], a[1]) == full5.accuracy(b[2], b[0], b[1])
+
+    # ps6: the scratch cell's random programs and micrograd's example are the same plain data
+    ps6, full6 = view("ps6"), _full("ps6")
+    assert ps6.random_graph(0, steps=6, inputs=2) == full6.random_graph(0, steps=6, inputs=2)
+    assert ps6.micrograd_example() == full6.micrograd_example()
+    assert ps6.BINARY + ps6.UNARY == full6.BINARY + full6.UNARY
 
 
 def test_probes_get_a_plain_attribute_error(view):

@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "source_assignments"
-ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4", "ps5")
+ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6")
 DONE = "-- all cells ran --"
 SCRATCH = "-- scratch --"
 
@@ -84,6 +84,16 @@ print(grad_check_on("sum of squares", np.array([[1.0, -2.0]]), 0.1))
 X, y, _ = support.network_case(1, [64, 10], m=60)
 trained = train(X, y, seed=0)  # digits_split needs scikit-learn, which ps5's training forbids
 print(support.predict(trained, X), support.accuracy(trained, X, y))
+""",
+    "ps6": """
+a, b = Value(2.0), Value(-3.0)
+f = (a * b + 1).tanh()
+f.backward()
+print(f.data, a.grad, b.grad)
+program, inputs = support.random_graph(0, steps=6, inputs=2)
+print(program, inputs, grads_of(program, inputs))
+program, inputs = support.micrograd_example()
+print(grads_of(program, inputs)[1][:2], chain_of(1000, 0.5, 1.001))
 """,
 }
 
