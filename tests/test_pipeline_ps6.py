@@ -380,6 +380,8 @@ def test_a_recursive_order_fails_the_long_chain_only(support) -> None:
     start = time.perf_counter()
     support.check_chain(_solution()["chain_of"], support.CHAIN_LENGTH, 0.5, 1.00001)
     assert time.perf_counter() - start < 10  # far within the grader's 60 s per call
+    with pytest.raises(AssertionError, match="visit each node once"):
+        support.check_chain(_solution()["chain_of"], 20_000, 0.5, 1.00001, seconds=0.0)
 
 
 def test_part_b_is_graded_on_the_students_own_operations(support, capsys) -> None:

@@ -28,6 +28,7 @@ problem set 5), so one slip costs the points of its group, not of the whole cell
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -64,6 +65,7 @@ UNARY = ("exp", "tanh", "relu", "neg")
 
 Step = tuple  # (op, operand, ...): an int is a node, a float a number
 CHAIN_LENGTH = 100_000  # the long chain of part (b)
+CHAIN_SECONDS = 20.0  # to build and sweep one chain (a test cell has 120 s, and two chains)
 
 
 # -- points per check within a test cell (as ps5's) ------------------------------------------------
@@ -643,11 +645,26 @@ def check_forward(
         )
 
 
-def check_chain(func: Callable, n: int, x: float, factor: float, hidden: str | None = None) -> None:
+def check_chain(
+    func: Callable,
+    n: int,
+    x: float,
+    factor: float,
+    seconds: float = CHAIN_SECONDS,
+    hidden: str | None = None,
+) -> None:
     """A chain ``v = x; v = v * factor`` (``n`` times), swept through the notebook's
-    ``chain_of(n, x, factor)``: the leaf's grad is ``factor ** n``, without RecursionError."""
+    ``chain_of(n, x, factor)``: the leaf's grad is ``factor ** n``, without RecursionError and
+    within ``seconds`` (building and sweeping)."""
     __tracebackhide__ = True
     where = _case(f"a chain of {n} multiplications", hidden)
+    slow = checks.Diagnosis(
+        "too_slow",
+        "the sweep takes more than a constant time per node: a search in a list (`node in "
+        "visited` with a list) for every node makes it quadratic. Keep the nodes you have "
+        "seen in a set, and visit each node once.",
+    )
+    start = time.perf_counter()
     try:
         got = checks.call_student(func, n, x, factor, part=None, forbid=FORBID)
     except RecursionError as exc:
@@ -664,6 +681,26 @@ def check_chain(func: Callable, n: int, x: float, factor: float, hidden: str | N
             problem="recursion",
             diagnoses=[found],
         ) from None
+    except Exception as exc:
+        if type(exc).__name__ != "CallTimeout":  # the grader's: the kernel did not answer
+            raise
+        raise checks.CheckFailure(
+            f"Your backward() on {where} did not finish in the time the grader gives a call.\n"
+            f"  Likely bug: {slow.message}",
+            name="backward",
+            problem="too_slow",
+            diagnoses=[slow],
+        ) from None
+    took = time.perf_counter() - start
+    if took > seconds:
+        raise checks.CheckFailure(
+            f"Your Value took {took:.1f} s to build and sweep {where}; at most {seconds:g} s "
+            f"is allowed (the course's engine needs well under a second).\n"
+            f"  Likely bug: {slow.message}",
+            name="backward",
+            problem="too_slow",
+            diagnoses=[slow],
+        )
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise checks.CheckFailure(
             f"chain_of ({where}) should return (data, grad), but it returned "
