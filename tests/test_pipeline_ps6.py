@@ -288,12 +288,12 @@ MISTAKES = {
     "power: the exponent kept": (
         [("(k * a ** (k - 1),)", "(k * a**k,)")],
         ([("**", 0, 3.0)], [1.5], 1),
-        "keeps the exponent k",
+        "the power it had before differentiating",
     ),
     "power: no factor k": (
         [("(k * a ** (k - 1),)", "(a ** (k - 1),)")],
         ([("**", 0, 3.0)], [1.5], 1),
-        "the exponent, is missing",
+        "a factor is missing",
     ),
     "tanh: from the input": (
         [("(1.0 - t * t,)", "(1.0 - self.data**2,)")],
@@ -313,7 +313,7 @@ MISTAKES = {
     "exp: as a power": (
         [('(self,), "exp", (out,)', '(self,), "exp", (self.data * math.exp(self.data - 1),)')],
         ([("exp", 0)], [0.7], 1),
-        "treated as a power",
+        "as if it were a power of a",
     ),
     "relu: relu'(0) = 1": (
         [("(1.0 if a > 0 else 0.0,)", "(1.0 if a >= 0 else 0.0,)")],

@@ -445,12 +445,12 @@ _LOCAL_MISTAKES: dict[str, dict[str, Callable[[list[float]], list[float]]]] = {
         "differentiate a / b as a function of a again.": lambda x: [x[1], -x[0] / x[1] ** 2],
     },
     "**": {
-        "the power rule lowers the exponent by one: your local gradient of a ** k keeps the "
-        "exponent k.": lambda x: [x[1] * x[0] ** x[1]],
-        "the power rule's factor, the exponent, is missing from your local gradient of "
-        "a ** k.": lambda x: [x[0] ** (x[1] - 1)],
-        "your local gradient of a ** k uses the lowered exponent as the factor too: the factor "
-        "is the exponent itself.": lambda x: [(x[1] - 1) * x[0] ** (x[1] - 1)],
+        "your local gradient of a ** k still has the power it had before differentiating: "
+        "apply the power rule again.": lambda x: [x[1] * x[0] ** x[1]],
+        "a factor is missing in front of your local gradient of a ** k: apply the power rule "
+        "again.": lambda x: [x[0] ** (x[1] - 1)],
+        "the factor in front of your local gradient of a ** k is not the power rule's: apply "
+        "the power rule again.": lambda x: [(x[1] - 1) * x[0] ** (x[1] - 1)],
     },
     "tanh": {
         "the local gradient of tanh is written with the square of its input: it is a function "
@@ -458,7 +458,8 @@ _LOCAL_MISTAKES: dict[str, dict[str, Callable[[list[float]], list[float]]]] = {
         "the local gradient of tanh is missing a square.": lambda x: [1 - math.tanh(x[0])],
     },
     "exp": {
-        "exp is treated as a power: the local gradient of e^a is e^a itself.": lambda x: [
+        "exp is differentiated as if it were a power of a (by the power rule): e^a is an "
+        "exponential, whose derivative is a rule of its own (lesson 02).": lambda x: [
             x[0] * math.exp(x[0] - 1)
         ],
     },
