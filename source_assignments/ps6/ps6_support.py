@@ -2,8 +2,9 @@
 
 Students: you may read this file and use its example cases (:func:`random_graph`,
 :func:`micrograd_example`) in your own cells. Your ``Value`` must not use the course's engine or
-gradient checker (``course.graph``, ``course.gradcheck``), micrograd, or a library that computes
-gradients for you: the tests check that.
+gradient checker (``course.graph``, ``course.gradcheck``), the lessons' exercises
+(``course.exercises``), micrograd, or a library that computes gradients for you: the tests
+check that.
 
 An expression is given to your code as plain data, a *program*: the numbers of the inputs (the
 leaves, nodes ``0, ..., k-1``) and a list of steps, each of which makes one new node. In a step
@@ -42,6 +43,7 @@ from course import checks
 FORBID = (
     "course.graph",
     "course.gradcheck",
+    "course.exercises",
     "micrograd",
     "torch",
     "jax",
