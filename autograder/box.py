@@ -446,22 +446,57 @@ def _members(cgroup: Path) -> list[int]:
 # -- the view of the course package --------------------------------------------------------------
 
 
+def _rule(value: ast.expr) -> list[str]:
+    """The names a ``FORBID`` tuple holds: string literals, and ``*checks.ALWAYS_FORBIDDEN``
+    (the course-wide list, taken from the grader's own ``course.checks``). Anything else in it
+    is a mistake of the assignment's author, said as such."""
+    if not isinstance(value, ast.Tuple | ast.List):
+        raise ValueError("a FORBID rule is a tuple of module names")
+    out: list[str] = []
+    for item in value.elts:
+        if isinstance(item, ast.Constant) and isinstance(item.value, str):
+            out.append(item.value)
+        elif (
+            isinstance(item, ast.Starred)
+            and isinstance(item.value, ast.Attribute)
+            and isinstance(item.value.value, ast.Name)
+            and (item.value.value.id, item.value.attr) == ("checks", "ALWAYS_FORBIDDEN")
+        ):
+            from course.checks import ALWAYS_FORBIDDEN
+
+            out += ALWAYS_FORBIDDEN
+        else:
+            raise ValueError(
+                f"a FORBID rule holds module names as strings and *checks.ALWAYS_FORBIDDEN, "
+                f"not {ast.unparse(item)}"
+            )
+    return out
+
+
+def declared_rules(path: Path) -> dict[str, list[str]]:
+    """The ``FORBID`` and ``FORBID_TRAINING`` tuples of a support module, by name (read, not
+    imported)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    rules: dict[str, list[str]] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        for t in targets:
+            if isinstance(t, ast.Name) and t.id.startswith("FORBID"):
+                rules[t.id] = _rule(node.value)
+    return rules
+
+
 def declared_forbidden(support_files: list[Path]) -> list[str]:
     """The modules an assignment's graded parts must not use: the ``FORBID`` and
     ``FORBID_TRAINING`` tuples of its support modules (read, not imported)."""
     out: list[str] = []
     for path in support_files:
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
+            rules = declared_rules(path)
         except (OSError, SyntaxError, ValueError):
             continue
-        for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else []
-            if not any(isinstance(t, ast.Name) and t.id.startswith("FORBID") for t in targets):
-                continue
-            with contextlib.suppress(ValueError):
-                value = ast.literal_eval(node.value)
-                out += [v for v in value if isinstance(v, str) and v not in out]
+        for names in rules.values():
+            out += [v for v in names if v not in out]
     return out
 
 

@@ -72,6 +72,7 @@ import numpy as np
 # may hide it from the student's kernel, where this module must still import
 
 __all__ = [
+    "ALWAYS_FORBIDDEN",
     "Diagnosis",
     "CheckFailure",
     "check_array",
@@ -102,6 +103,24 @@ __all__ = [
 
 Activation = tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray], Any]
 
+#: what no graded part of any problem set may use, beside the course modules each one names:
+#: the lessons' exercises (references and worked solutions) and the installed libraries that
+#: differentiate or compute activations, losses or whole networks. A support module writes
+#: ``FORBID = ("course.mlp", ..., *checks.ALWAYS_FORBIDDEN)``; the grader reads that form
+#: without importing the support module (``autograder.box.declared_rules``).
+ALWAYS_FORBIDDEN = (
+    "course.exercises",
+    "micrograd",
+    "torch",
+    "jax",
+    "autograd",
+    "tensorflow",
+    "keras",
+    "sklearn",
+    "scipy",
+    "sympy",
+    "mpmath",
+)
 SHOW_ENTRIES = 3  # how many of the worst entries a message lists
 OWN_WORK_MESSAGE = "this part must be computed by your own code, not {module}"
 SWITCHED_OFF = "switched off the check that this part is your own work"

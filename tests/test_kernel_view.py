@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from autograder import kernel_view
-from autograder.box import declared_forbidden
+from autograder.box import declared_forbidden, declared_rules
 from autograder.findings import FORBIDDEN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -317,14 +317,24 @@ LIBRARIES = {
 
 @pytest.mark.parametrize("assignment", sorted(APPROVED))
 def test_every_rule_forbids_the_libraries_that_do_the_work(assignment):
-    tree = ast.parse(_support(assignment).read_text())
-    rules = {
-        t.id: set(ast.literal_eval(node.value))
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        for t in node.targets
-        if isinstance(t, ast.Name) and t.id.startswith("FORBID")
-    }
+    rules = declared_rules(_support(assignment))
     assert "FORBID" in rules
     for name, forbidden in rules.items():
-        assert LIBRARIES <= forbidden, f"{assignment} {name} allows {sorted(LIBRARIES - forbidden)}"
+        assert LIBRARIES <= set(forbidden), (
+            f"{assignment} {name} allows {sorted(LIBRARIES - set(forbidden))}"
+        )
+
+
+def test_a_rule_is_read_with_the_course_wide_list(tmp_path):
+    module = tmp_path / "psx_support.py"
+    module.write_text(
+        "from course import checks\n"
+        'FORBID = ("course.mlp", *checks.ALWAYS_FORBIDDEN)\n'
+        'FORBID_TRAINING = ("course.train",)\n'
+    )
+    rules = declared_rules(module)
+    assert rules["FORBID"][0] == "course.mlp" and LIBRARIES <= set(rules["FORBID"])
+    assert rules["FORBID_TRAINING"] == ["course.train"]
+    module.write_text('FORBID = ("course.mlp", *OTHER)\n')
+    with pytest.raises(ValueError, match=r"not \*OTHER"):
+        declared_rules(module)

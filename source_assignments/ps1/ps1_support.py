@@ -42,17 +42,7 @@ if TYPE_CHECKING:  # course.graph is imported where the references are computed
 FORBID = (
     "course.graph",
     "course.gradcheck",
-    "course.exercises",
-    "micrograd",
-    "torch",
-    "jax",
-    "autograd",
-    "tensorflow",
-    "keras",
-    "sklearn",
-    "scipy",
-    "sympy",
-    "mpmath",
+    *checks.ALWAYS_FORBIDDEN,
 )
 # What the notebook's own cells may use while the assignment is graded: the student's kernel
 # gets these (and what they need) only; the checks and the reference answers run in the grader

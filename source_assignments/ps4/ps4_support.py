@@ -49,33 +49,13 @@ FORBID = (
     "course.activations",
     "course.gradcheck",
     "course.graph",
-    "course.exercises",
-    "micrograd",
-    "torch",
-    "jax",
-    "autograd",
-    "tensorflow",
-    "keras",
-    "sklearn",
-    "scipy",
-    "sympy",
-    "mpmath",
+    *checks.ALWAYS_FORBIDDEN,
 )
 # Part (d): the training loop is yours; the package's ready-made loop and other libraries'
 # training are not allowed (your pieces from (a)-(c), and course.mlp.MLP for predictions, are).
 FORBID_TRAINING = (
     "course.train",
-    "course.exercises",
-    "micrograd",
-    "torch",
-    "jax",
-    "autograd",
-    "tensorflow",
-    "keras",
-    "sklearn",
-    "scipy",
-    "sympy",
-    "mpmath",
+    *checks.ALWAYS_FORBIDDEN,
 )
 # What the notebook's own cells may use while the assignment is graded: the student's kernel
 # gets these (and what they need) only; the checks and the reference answers run in the grader
