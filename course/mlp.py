@@ -102,6 +102,8 @@ def init_params(
 def init_std(n_in: int, n_out: int, init: str) -> float:
     """The standard deviation of the weights of a layer ``n_in -> n_out`` under ``init``
     (``"small"``, ``"xavier"`` or ``"he"``, see :func:`init_params`)."""
+    n_in = arguments.integer("n_in", n_in, at_least=1, example=784, caller="init_std")
+    n_out = arguments.integer("n_out", n_out, at_least=1, example=100, caller="init_std")
     init = arguments.choice(
         "init", init, ("small", "xavier", "he"), example="he", caller="init_std"
     )

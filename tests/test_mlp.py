@@ -232,9 +232,13 @@ def test_initialisation_scales(init, std):
     assert init_std(300, 200, init) == pytest.approx(std, rel=1e-12)
 
 
-def test_init_std_names_its_choices():
+def test_init_std_names_its_choices_and_wants_a_layer():
     with pytest.raises(ValueError, match="xavier"):
         init_std(3, 2, "glorot")
+    with pytest.raises(ValueError, match="n_in"):
+        init_std(0, 2, "he")
+    with pytest.raises(TypeError, match="n_out"):
+        init_std(3, 2.5, "xavier")
 
 
 def test_auto_init_picks_he_for_relu_and_xavier_for_sigmoid():
