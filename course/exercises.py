@@ -958,3 +958,118 @@ _add(
         mistakes=_adam_mistakes,
     )
 )
+
+
+# -- 08 · depth, initialisation and history --------------------------------------------------
+
+
+_add(
+    Exercise(
+        name="dual_number",
+        notebook="08",
+        what="dual part of f(x + 1ε)",
+        given="x = 0.6  # f(x) = exp(x) * tanh(x), one forward sweep with the seed dx = 1",
+        reference=lambda g: _value_grads(lambda x: x.exp() * x.tanh(), g["x"])[0],
+        solution=(
+            "a, da = np.exp(x), np.exp(x)  # exp carries its value and its slope times dx\n"
+            "b, db = np.tanh(x), 1 - np.tanh(x) ** 2\n"
+            "answer = da * b + a * db  # the dual part of a product: the product rule"
+        ),
+        mistakes=lambda g: {
+            _known(
+                "known_mistake",
+                "you multiplied the dual parts: the dual part of a product is a' b + a b' "
+                "(the product rule), because ε² = 0 leaves only the two cross terms.",
+            ): np.exp(g["x"]) * (1 - np.tanh(g["x"]) ** 2),
+            _known(
+                "known_mistake",
+                "only one of the product's two terms is there: a' b + a b' needs both, one per "
+                "factor that depends on x.",
+            ): np.exp(g["x"]) * np.tanh(g["x"]),
+        },
+    )
+)
+
+
+def _he_std(g: Givens) -> np.ndarray:
+    from course.mlp import init_std
+
+    sizes = g["sizes"]
+    return np.array([init_std(a, b, "he") for a, b in zip(sizes[:-1], sizes[1:])])
+
+
+_add(
+    Exercise(
+        name="he_std",
+        notebook="08",
+        what="standard deviations of W1, W2, W3",
+        given="sizes = [784, 256, 64, 10]  # a ReLU network: He initialisation",
+        reference=_he_std,
+        solution=(
+            "n_in = np.array(sizes[:-1])  # the inputs of layers 1, 2, 3\n"
+            "answer = np.sqrt(2 / n_in)  # ReLU halves the variance; the 2 makes up for it"
+        ),
+        mistakes=lambda g: {
+            _known(
+                "known_mistake",
+                "that is the variance 2 / n_in: the standard deviation is its square root.",
+            ): 2 / np.array(g["sizes"][:-1]),
+            _known(
+                "known_mistake",
+                "you divided by the layer's outputs: the forward variance grows with the "
+                "number of inputs that each unit sums, n_in.",
+            ): np.sqrt(2 / np.array(g["sizes"][1:])),
+            _known(
+                "known_mistake",
+                "the factor 2 is missing: sqrt(1 / n_in) keeps the variance of tanh layers, "
+                "but ReLU sets half of its inputs to zero and halves the variance at each layer.",
+            ): np.sqrt(1 / np.array(g["sizes"][:-1])),
+        },
+    )
+)
+
+_DEAD_GIVEN = """Z1 = np.array([
+    [0.5, -1.0, 2.0, 0.3, -0.2],
+    [-3.0, -0.1, -2.0, -0.4, -1.0],
+    [0.0, 0.2, -0.5, 1.0, 0.0],
+    [-0.7, -2.0, -0.3, -1.5, -0.9],
+])  # layer 1 of a ReLU network: 4 units, m = 5 examples"""
+
+
+def _dead_fraction(g: Givens) -> float:
+    layers = _layers()
+    Z1 = g["Z1"]
+    _, cache = layers.relu_forward(Z1)
+    dZ = layers.relu_backward(np.ones_like(Z1), cache)  # what reaches each unit's weights
+    return float(np.mean(np.all(dZ == 0, axis=1)))
+
+
+_add(
+    Exercise(
+        name="dead_relus",
+        notebook="08",
+        what="fraction of dead units",
+        given=_DEAD_GIVEN,
+        reference=_dead_fraction,
+        solution=(
+            "dead = np.all(Z1 <= 0, axis=1)  # a unit is dead if no example switches it on\n"
+            "answer = dead.mean()"
+        ),
+        mistakes=lambda g: {
+            _known(
+                "known_mistake",
+                "you counted the zero entries: a unit is dead only when it is off for every "
+                "example of the batch, so count rows.",
+            ): float(np.mean(g["Z1"] <= 0)),
+            _known(
+                "known_mistake",
+                "you counted the dead units: the question asks for their fraction of the layer.",
+            ): float(np.sum(np.all(g["Z1"] <= 0, axis=1))),
+            _known(
+                "known_mistake",
+                "you counted units that are off for some example: a dead unit is off for every "
+                "example of the batch, and so gets no gradient at all.",
+            ): float(np.mean(np.any(g["Z1"] <= 0, axis=1))),
+        },
+    )
+)

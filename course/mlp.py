@@ -46,7 +46,7 @@ from course.layers import (
 from course.losses import OutputLoss, get_output_loss
 from course.optim import Optimizer
 
-__all__ = ["MLP", "count_parameters", "init_params", "INITS"]
+__all__ = ["MLP", "count_parameters", "init_params", "init_std", "INITS"]
 
 INITS = ("auto", "zeros", "small", "xavier", "he")
 _RELU_FAMILY = {"relu", "leaky_relu", "elu", "softplus", "swish"}
@@ -93,15 +93,25 @@ def init_params(
         if init == "zeros":
             w = np.zeros((n_out, n_in))
         else:
-            std = {
-                "small": 0.01,
-                "xavier": np.sqrt(2.0 / (n_in + n_out)),
-                "he": np.sqrt(2.0 / n_in),
-            }[init]
-            w = rng.normal(0.0, std, size=(n_out, n_in))
+            w = rng.normal(0.0, init_std(n_in, n_out, init), size=(n_out, n_in))
         params[f"W{l}"] = w.astype(dtype)
         params[f"b{l}"] = np.zeros((n_out, 1), dtype=dtype)
     return params
+
+
+def init_std(n_in: int, n_out: int, init: str) -> float:
+    """The standard deviation of the weights of a layer ``n_in -> n_out`` under ``init``
+    (``"small"``, ``"xavier"`` or ``"he"``, see :func:`init_params`)."""
+    n_in = arguments.integer("n_in", n_in, at_least=1, example=784, caller="init_std")
+    n_out = arguments.integer("n_out", n_out, at_least=1, example=100, caller="init_std")
+    init = arguments.choice(
+        "init", init, ("small", "xavier", "he"), example="he", caller="init_std"
+    )
+    if init == "small":
+        return 0.01
+    if init == "xavier":
+        return float(np.sqrt(2.0 / (n_in + n_out)))
+    return float(np.sqrt(2.0 / n_in))
 
 
 class MLP:

@@ -213,6 +213,20 @@ WRONG: dict[str, list[tuple[str, str, str]]] = {
             "uphill",
         ),
     ],
+    "dual_number": [
+        ("answer = np.exp(x) * (1 - np.tanh(x) ** 2)", "known_mistake", "product rule"),
+        ("answer = np.exp(x) * np.tanh(x)", "known_mistake", "both"),
+    ],
+    "he_std": [
+        ("answer = 2 / np.array(sizes[:-1])", "known_mistake", "square root"),
+        ("answer = np.sqrt(2 / np.array(sizes[1:]))", "known_mistake", "n_in"),
+        ("answer = 1 / np.sqrt(np.array(sizes[:-1]))", "known_mistake", "factor 2"),
+    ],
+    "dead_relus": [
+        ("answer = (Z1 <= 0).mean()", "known_mistake", "count rows"),
+        ("answer = float(np.all(Z1 <= 0, axis=1).sum())", "known_mistake", "fraction"),
+        ("answer = np.any(Z1 <= 0, axis=1).mean()", "known_mistake", "every example"),
+    ],
 }
 
 NAMES = sorted(EXERCISES)

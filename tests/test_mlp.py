@@ -14,7 +14,7 @@ import pytest
 from course.activations import HIDDEN_ACTIVATIONS
 from course.gradcheck import check_gradients
 from course.losses import OUTPUT_LOSSES
-from course.mlp import MLP, count_parameters, init_params
+from course.mlp import MLP, count_parameters, init_params, init_std
 
 PAIRS = sorted(OUTPUT_LOSSES)
 
@@ -229,6 +229,16 @@ def test_initialisation_scales(init, std):
     p = init_params([300, 200], init, seed=0)
     assert p["W1"].std() == pytest.approx(std, rel=0.02)
     np.testing.assert_array_equal(p["b1"], 0.0)
+    assert init_std(300, 200, init) == pytest.approx(std, rel=1e-12)
+
+
+def test_init_std_names_its_choices_and_wants_a_layer():
+    with pytest.raises(ValueError, match="xavier"):
+        init_std(3, 2, "glorot")
+    with pytest.raises(ValueError, match="n_in"):
+        init_std(0, 2, "he")
+    with pytest.raises(TypeError, match="n_out"):
+        init_std(3, 2.5, "xavier")
 
 
 def test_auto_init_picks_he_for_relu_and_xavier_for_sigmoid():

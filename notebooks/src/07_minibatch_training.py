@@ -987,5 +987,7 @@ for name, train_err, val_err in rows:
 #   decay by the factor $1 - 2\eta\lambda$ per step; Adam rescales it per coordinate, and
 #   decoupled weight decay (AdamW) restores the constant factor.
 #
-# **Next:** this is the last notebook of the series; go back to the dashboard and try to
-# break (and then fix) a training run with what you have learned.
+# **Next:** [08 · Depth, initialisation and where backprop came from](08_depth_and_history.ipynb)
+# — why one hidden layer is universal, why backprop sweeps backwards, and why deep networks need
+# the right initial scale. Or go back to the dashboard and try to break (and then fix) a
+# training run with what you have learned.
