@@ -53,6 +53,10 @@ same words.
 with ``forbid=("course.graph",)`` it also fails when the function ran any code of the package
 part that the exercise asks the student to write (see :func:`own_work` for how, and its limits).
 :func:`numeric_gradient_check` compares with centred finite differences in float64.
+
+:class:`Points` gives each group of checks within one test cell its own points, so one slip
+costs its group's points, not the whole cell's (nbgrader reads the number a test cell ends with
+as its partial credit). It only counts: it computes nothing that is graded.
 """
 
 from __future__ import annotations
@@ -85,6 +89,7 @@ __all__ = [
     "diagnoses",
     "call_student",
     "own_work",
+    "Points",
     # the detectors, in the order diagnoses() runs them
     "known_mistakes",
     "transposed",
@@ -1304,3 +1309,86 @@ def call_student(
             name=name,
             problem="not_written",
         ) from None
+
+
+# -- points per group of checks within a test cell ----------------------------------------------
+
+
+class Points:
+    """Partial credit within one test cell: each group of checks has its own points.
+
+    ::
+
+        points = checks.Points()
+        with points.group("affine_forward", 1):
+            support.check_affine_forward(affine_forward, A_prev, W, b)
+        ...
+        points.total()   # the cell's last line
+
+    A group whose checks all pass earns its points; a failed check costs its group's points
+    only, and its message is printed at once (a group loses its points once, and says so once).
+    :meth:`total` returns nothing when every group passed (nbgrader then gives the whole cell's
+    points), the points earned as a number when some failed (nbgrader's partial credit), and
+    raises the first failure when none earned anything. Groups may continue in the hidden part
+    of the cell: a hidden failure costs its group too. The grader's ``KernelGone`` (the student's
+    kernel died) is never a group's failure: it goes on up, and the grader handles it.
+    """
+
+    def __init__(self) -> None:
+        self.points: dict[str, float] = {}
+        self.failed: dict[str, BaseException] = {}
+
+    @contextmanager
+    def group(self, name: str, points: float) -> Iterator[None]:
+        """A group of checks worth ``points``: the ``with`` block is its checks."""
+        self.points.setdefault(name, float(points))
+        try:
+            yield
+        except Exception as exc:
+            if type(exc).__name__ == "KernelGone":  # the grader's: the test cannot go on
+                raise
+            if name not in self.failed:  # a group loses its points once, said once
+                self.failed[name] = exc
+                print(f"[{name}: 0 of {self.points[name]:g} points]\n{_failure_text(exc)}\n")
+
+    def passes(self, what: str) -> None:
+        """Say whether every check so far passed (the visible tests end with it)."""
+        if self.failed:
+            lost = ", ".join(self.failed)
+            print(f"{what}: some visible tests fail ({lost}); their messages are above.")
+        else:
+            print(f"{what}: every visible test passes.")
+
+    def earned(self) -> float:
+        """The points of the groups that passed so far."""
+        return sum(p for name, p in self.points.items() if name not in self.failed)
+
+    def total(self) -> float | None:
+        """The cell's verdict (its last line): None when every group passed, the points earned
+        when some did, the first failure raised when none did."""
+        __tracebackhide__ = True
+        if not self.failed:
+            return None
+        earned, whole = self.earned(), sum(self.points.values())
+        lines = [
+            f"  {name}: {0 if name in self.failed else p:g} of {p:g}"
+            for name, p in self.points.items()
+        ]
+        if earned > 0:
+            print(f"Points of this test: {earned:g} of {whole:g}\n" + "\n".join(lines))
+            return float(earned)
+        first = next(iter(self.failed.values()))
+        raise CheckFailure(
+            f"No check of this test passed (0 of {whole:g} points); the first failure:\n"
+            f"{_failure_text(first)}",
+            name=getattr(first, "name", ""),
+            problem=getattr(first, "problem", "wrong_values"),
+            diagnoses=getattr(first, "diagnoses", ()),
+        )
+
+
+def _failure_text(exc: BaseException) -> str:
+    """A failure in the student's words: a check's message, or the error their code raised."""
+    if isinstance(exc, AssertionError):
+        return str(exc)
+    return f"Your code raised {type(exc).__name__}: {exc}"

@@ -911,3 +911,119 @@ def test_the_grader_records_what_a_failed_check_found():
             None,
             [],
         )
+
+
+# -- Points: partial credit per group of checks within a test cell --------------------------------
+
+
+def _fail(name: str = "dW") -> None:
+    checks.check_array(name, np.array([1.0, 2.0]), np.array([1.0, 3.0]))
+
+
+def test_points_all_groups_pass_gives_nothing_and_prints_nothing(capsys) -> None:
+    points = checks.Points()
+    with points.group("forward", 1):
+        checks.check_array("Z", np.ones(2), np.ones(2))
+    with points.group("backward", 2):
+        pass
+    assert points.total() is None and points.earned() == 3
+    assert capsys.readouterr().out == ""
+
+
+def test_points_a_failing_group_costs_only_its_points_and_says_so_once(capsys) -> None:
+    points = checks.Points()
+    with points.group("forward", 1):
+        pass
+    for _ in range(3):  # a group may be entered again (a loop, the hidden region): one loss
+        with points.group("backward", 2):
+            _fail()
+    out = capsys.readouterr().out
+    assert out.count("[backward: 0 of 2 points]") == 1 and out.count("Your dW is wrong") == 1
+    assert points.total() == 1.0
+    out = capsys.readouterr().out
+    assert "Points of this test: 1 of 3" in out and "backward: 0 of 2" in out
+
+
+def test_points_a_group_keeps_its_first_points() -> None:
+    points = checks.Points()
+    with points.group("J", 1):
+        pass
+    with points.group("J", 5):  # the same group again: its points are those it was given first
+        _fail()
+    assert points.points == {"J": 1.0} and points.earned() == 0
+
+
+def test_points_no_group_passed_raises_the_first_failure() -> None:
+    points = checks.Points()
+    with points.group("forward", 1):
+        _fail("Z")
+    with points.group("backward", 2):
+        raise ValueError("shapes do not align")
+    with pytest.raises(checks.CheckFailure) as info:
+        points.total()
+    text = str(info.value)
+    assert text.startswith("No check of this test passed (0 of 3 points)")
+    assert "Your Z is wrong" in text and "shapes do not align" not in text
+    assert info.value.name == "Z" and info.value.problem == "wrong_values"
+    assert isinstance(info.value, AssertionError)
+
+
+def test_points_an_error_of_the_students_code_is_said_as_such(capsys) -> None:
+    points = checks.Points()
+    with points.group("backward", 2):
+        raise ValueError("shapes do not align")
+    out = capsys.readouterr().out
+    assert "Your code raised ValueError: shapes do not align" in out
+    with pytest.raises(checks.CheckFailure, match="Your code raised ValueError"):
+        points.total()
+
+
+def test_points_groups_go_on_in_the_hidden_region(capsys) -> None:
+    points = checks.Points()
+    with points.group("forward", 1):
+        pass
+    with points.group("backward", 2):
+        pass
+    points.passes("affine layer")
+    assert "affine layer: every visible test passes." in capsys.readouterr().out
+    with points.group("backward", 2):  # hidden checks of a visible group
+        _fail()
+    with points.group("hidden shapes", 1):  # a group of hidden checks alone
+        pass
+    assert points.total() == 2.0
+
+
+def test_points_passes_names_the_groups_that_lost_points(capsys) -> None:
+    points = checks.Points()
+    with points.group("forward", 1):
+        _fail()
+    points.passes("affine layer")
+    assert "affine layer: some visible tests fail (forward)" in capsys.readouterr().out
+
+
+def test_points_lets_the_graders_kernel_gone_through() -> None:
+    class KernelGone(RuntimeError):  # the grader's (autograder.checker), known by its name
+        pass
+
+    points = checks.Points()
+    with pytest.raises(KernelGone), points.group("backward", 2):
+        raise KernelGone("the kernel died")
+    assert points.failed == {}
+    with pytest.raises(KeyboardInterrupt), points.group("backward", 2):
+        raise KeyboardInterrupt
+
+
+def test_points_with_the_graders_own_kernel_gone() -> None:
+    from autograder.checker import KernelGone
+
+    points = checks.Points()
+    with pytest.raises(KernelGone), points.group("backward", 2):
+        raise KernelGone("the kernel died")
+
+
+def test_points_computes_nothing_graded() -> None:
+    """Points is in course.checks, which the student's kernel imports: it only counts."""
+    import inspect
+
+    source = inspect.getsource(checks.Points)
+    assert "np." not in source and "course." not in source

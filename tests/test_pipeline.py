@@ -1,7 +1,7 @@
 """The grading pipeline end to end, with the real nbgrader commands, on a copy of the course.
 
 One module-scoped run copies ``nbgrader_config.py`` and ``source_assignments/`` into a temporary
-course, then runs what an instructor runs: ``nbgrader generate_assignment ps1``, five submissions
+course, then runs what an instructor runs: ``nbgrader generate_assignment ps1``, six submissions
 under ``submitted/<student>/ps1/``, ``nbgrader autograde ps1``, ``nbgrader generate_feedback ps1``,
 ``nbgrader export`` and ``nbgrader validate`` on a student copy. Nothing is written into the
 repository. The tests then read the scores from the gradebook and the export, and the feedback.
@@ -55,6 +55,15 @@ def backward(graph):
         nodes[node["name"]] = Value(node["value"], parents, node["op"], tuple(node["local"]))
     nodes[graph[-1]["name"]].backward()
     return {name: v.grad for name, v in nodes.items()}
+"""
+
+RECIPROCAL_SIGN = """
+def exp_backward(a, upstream):
+    return math.exp(a) * upstream
+
+
+def reciprocal_backward(a, upstream):
+    return upstream / (a * a)  # the bug: the sign of the local gradient
 """
 
 # correct, but written differently from the reference solution in every part
@@ -117,6 +126,7 @@ EXPECTED = {
     "overwrite": {"a": 6, "b": 0, "c": 6},
     "rewritten": {"a": 6, "b": 8, "c": 6},
     "uses_graph": {"a": 6, "b": 0, "c": 6},
+    "reciprocal_sign": {"a": 5, "b": 8, "c": 6},  # exp_backward's point of the cell is kept
 }
 
 
@@ -166,6 +176,7 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
         "overwrite": fill(release, {**solutions, "b_backward": OVERWRITE_AT_BRANCHES}),
         "rewritten": fill(release, REWRITTEN),
         "uses_graph": fill(release, {**solutions, "b_backward": CALLS_COURSE_GRAPH}),
+        "reciprocal_sign": fill(release, {**solutions, "a_exp_reciprocal": RECIPROCAL_SIGN}),
     }
     for student, nb in submissions.items():
         nbformat.write(nb, c.submission_folder(student) / "ps1.ipynb")

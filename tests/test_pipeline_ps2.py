@@ -176,12 +176,24 @@ def test_correct_submissions_run_without_any_error(course: Course) -> None:
 
 
 def test_each_bug_fails_only_its_own_test_cell(course: Course) -> None:
+    """A bug fails its own cell only: with an error when the cell earns nothing, with the
+    points of the function it got right when the cell earns some (its groups of checks)."""
     for student in STUDENTS:
         if not student.startswith("bug_"):
             continue
-        failed = [meta.get("grade_id") for meta, _ in error_outputs(course.autograded(student))]
-        lost = [k for k, v in EXPECTED[student]["parts"].items() if v < AUTOGRADED[k]]
+        nb = course.autograded(student)
+        failed = [meta.get("grade_id") for meta, _ in error_outputs(nb)]
+        parts = EXPECTED[student]["parts"]
+        lost = [k for k, v in parts.items() if v == 0]
         assert failed == lost, student
+        partial = {k for k, v in parts.items() if 0 < v < AUTOGRADED[k]}
+        credited = {
+            c.metadata["nbgrader"]["grade_id"]
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade")
+            and any(o.output_type == "execute_result" for o in c.get("outputs", []))
+        }
+        assert credited == partial, student
 
 
 def test_blank_submission_runs_and_every_test_says_not_written_yet(course: Course) -> None:

@@ -316,3 +316,66 @@ def test_the_checks_name_each_usual_mistake(support: ModuleType, name: str) -> N
     finally:
         np.seterr(**old)
     assert words in str(info.value), str(info.value)
+
+
+# -- part (d) on the student's own functions of parts (a) and (b) ---------------------------------
+
+
+def _own(source: str) -> dict:
+    namespace = {"np": np}
+    exec(source, namespace)  # noqa: S102 (a student's answer, written here)
+    return namespace
+
+
+AFFINE_FORWARD = """
+def affine_forward(A_prev, W, b):
+    return W @ A_prev + b, (A_prev, W, b)
+"""
+
+CHAINED = """
+def two_layer_loss_and_grads(X, y, params, l2):
+    W1, b1, W2, b2 = params["W1"], params["b1"], params["W2"], params["b2"]
+    Z1, cache1 = affine_forward(X, W1, b1)
+    Z2, cache2 = affine_forward(np.maximum(Z1, 0), W2, b2)
+    J, dZ2 = softmax_cross_entropy(Z2, y)
+    dA1, dW2, db2 = affine_backward(dZ2, cache2)
+    _, dW1, db1 = affine_backward(dA1 * (Z1 > 0), cache1)
+    J = J + l2 * (np.sum(W1**2) + np.sum(W2**2))
+    return J, {"W1": dW1 + 2 * l2 * W1, "b1": db1, "W2": dW2 + 2 * l2 * W2, "b2": db2}
+"""
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        _backward(dW="(dZ @ A_prev.T).T") + _softmax_ce(),  # fails as its own chain fails
+        _backward() + _softmax_ce(dZ="P - T"),  # no 1/m
+        _backward() + _softmax_ce(dZ="(T - P) / m"),  # a sign
+    ],
+    ids=["transposed_dW", "no_mean", "sign"],
+)
+def test_part_d_on_wrong_functions_of_a_and_b_keeps_its_points(
+    support: ModuleType, pieces: str, capsys: pytest.CaptureFixture
+) -> None:
+    ns = _own(AFFINE_FORWARD + pieces + CHAINED)
+    parts = (ns["affine_forward"], ns["affine_backward"], ns["softmax_cross_entropy"])
+    for seed, (n0, n1, K, m) in enumerate([(3, 4, 3, 5), (4, 4, 4, 4), (2, 6, 3, 7)], start=81):
+        X, y, params = support.network_case(seed, n0, n1, K, m)
+        for l2 in (0.0, 0.1):
+            support.check_two_layer(ns["two_layer_loss_and_grads"], X, y, params, l2, pieces=parts)
+            with pytest.raises((AssertionError, ValueError)):  # without them, (d) is charged
+                support.check_two_layer(ns["two_layer_loss_and_grads"], X, y, params, l2)
+    assert "your own functions of parts (a) and (b)" in capsys.readouterr().out
+
+
+def test_a_mistake_of_part_d_itself_is_charged_there(support: ModuleType) -> None:
+    ns = _own(AFFINE_FORWARD + _backward() + _softmax_ce() + CHAINED.replace("db1,", "db1 * 2,"))
+    parts = (ns["affine_forward"], ns["affine_backward"], ns["softmax_cross_entropy"])
+    X, y, params = support.network_case(81, 3, 4, 3, 5)
+    with pytest.raises(AssertionError, match="b1"):
+        support.check_two_layer(ns["two_layer_loss_and_grads"], X, y, params, 0.1, pieces=parts)
+    # an error of part (d)'s own: not the error the chain of right functions runs into
+    broken = CHAINED.replace('"W1": dW1 + 2 * l2 * W1', '"W1": dW1.T + 2 * l2 * W1')
+    ns = _own(AFFINE_FORWARD + _backward() + _softmax_ce() + broken)
+    with pytest.raises(ValueError):
+        support.check_two_layer(ns["two_layer_loss_and_grads"], X, y, params, 0.1, pieces=parts)

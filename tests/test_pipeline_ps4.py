@@ -211,12 +211,33 @@ def test_blank_submission_says_not_written_yet_in_every_test(course: Course) -> 
 
 
 def test_buggy_submissions_fail_only_with_teaching_messages(course: Course) -> None:
+    """Each buggy submission fails a test: with an error (a cell of no points), or with the
+    partial credit of a cell whose groups of checks did not all pass, said in its output."""
     for student in BUGGY:
-        errors = error_outputs(course.autograded(student))
-        assert errors, student
+        nb = course.autograded(student)
+        errors = error_outputs(nb)
+        partial = [
+            c
+            for c in graded_cells(nb)
+            if any(o.output_type == "execute_result" for o in c.outputs)
+            and "Points of this test" in "".join(o.get("text", "") for o in c.outputs)
+        ]
+        assert errors or partial, student
         for meta, out in errors:
             assert meta.get("grade") is True, student
             assert out.ename == "AssertionError", (student, out.ename, out.evalue)
+
+
+def test_partial_credit_says_which_groups_failed(course: Course) -> None:
+    """A slip in mlp_gradients costs its 3 points of each cell of part (b), not sigmoid's."""
+    nb = course.autograded("bug_no_mean_over_batch")
+    for grade_id in ("test_b_gradients", "test_b_more"):
+        cell = next(c for c in graded_cells(nb) if c.metadata["nbgrader"]["grade_id"] == grade_id)
+        printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        results = [o for o in cell.outputs if o.output_type == "execute_result"]
+        assert [o.data["text/plain"] for o in results] == ["1.0"], grade_id
+        assert "[mlp_gradients: 0 of 3 points]" in printed, grade_id
+        assert "Points of this test: 1 of 4" in printed, grade_id
 
 
 # -- the feedback ---------------------------------------------------------------------------------

@@ -18,6 +18,12 @@ belongs, ``W`` where ``W.T`` belongs, the softmax taken along the wrong axis, an
 numerical-stability check of part (b) (a warning raised as an error, explained in plain words) is
 also here.
 
+Part (d) and the functions of parts (a) and (b): :func:`check_two_layer` takes your
+``affine_forward``, ``affine_backward`` and ``softmax_cross_entropy`` too. When your
+``two_layer_loss_and_grads`` is wrong only because one of them is wrong (it agrees with the network
+chained from *your* functions), part (d) keeps its points: the tests of (a) and (b) already charge
+that mistake.
+
 The course modules are imported only by the functions that compute references: while the
 assignment is graded, the ones it forbids are not available in your kernel, and the example cases
 (:func:`affine_case`, :func:`network_case`, ...) need none of them.
@@ -25,8 +31,9 @@ assignment is graded, the ones it forbids are not available in your kernel, and 
 
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -628,6 +635,87 @@ def _network_mistakes(
     return mistakes_J, per_name
 
 
+class _Chained:
+    """What a student's functions of parts (a) and (b) give, chained as part (d) chains them:
+    ``result`` ``(J, grads)``, or the error the chain ran into (``raised``), or neither (the
+    functions cannot be chained: not written, not the student's own work)."""
+
+    def __init__(
+        self, result: tuple[float, dict[str, Array]] | None, raised: Exception | None
+    ) -> None:
+        self.result, self.raised = result, raised
+
+
+def _compose(
+    pieces: Sequence[Callable],
+    X: Array,
+    y: Array,
+    params: Mapping[str, Array],
+    l2: float,
+    part: str,
+) -> _Chained:
+    """The network chained from a student's ``(affine_forward, affine_backward,
+    softmax_cross_entropy)`` of parts (a) and (b), as the instructions of part (d) chain them
+    (the ReLU, its slope and the weight decay are done here, in plain numpy)."""
+    affine_forward, affine_backward, softmax_cross_entropy = pieces
+    try:
+        Z1, cache1 = checks.call_student(
+            affine_forward, X, params["W1"], params["b1"], part=part, forbid=FORBID
+        )
+        A1 = np.maximum(Z1, 0)
+        Z2, cache2 = checks.call_student(
+            affine_forward, A1, params["W2"], params["b2"], part=part, forbid=FORBID
+        )
+        J, dZ2 = checks.call_student(softmax_cross_entropy, Z2, y, part=part, forbid=FORBID)
+        J = float(_number(J)) + l2 * float(np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+        dA1, dW2, db2 = checks.call_student(affine_backward, dZ2, cache2, part=part, forbid=FORBID)
+        dZ1 = dA1 * (Z1 > 0)
+        _, dW1, db1 = checks.call_student(affine_backward, dZ1, cache1, part=part, forbid=FORBID)
+        grads = {
+            "W1": dW1 + 2 * l2 * params["W1"],
+            "b1": db1,
+            "W2": dW2 + 2 * l2 * params["W2"],
+            "b2": db2,
+        }
+        return _Chained((J, grads), None)
+    except checks.CheckFailure:  # not written, or not the student's own work: no chain
+        return _Chained(None, None)
+    except Exception as exc:  # noqa: BLE001 (the chain itself fails: compared with the answer's)
+        if type(exc).__name__ == "KernelGone":
+            raise
+        return _Chained(None, exc)
+
+
+_SHAPE = re.compile(r"\(\s*\d*(?:\s*,\s*\d*)*\s*\)")
+
+
+def _same_error(a: BaseException, b: BaseException) -> bool:
+    """Whether two errors are the same error: the same type and message, up to the order of the
+    shapes it names (``dW + 2 * l2 * W`` and ``2 * l2 * W + dW`` fail alike)."""
+
+    def words(exc: BaseException) -> tuple[str, str, list[str]]:
+        text = str(exc)
+        shapes = sorted(re.sub(r"\s", "", t) for t in _SHAPE.findall(text))
+        return type(exc).__name__, _SHAPE.sub("()", text).strip(), shapes
+
+    return words(a) == words(b)
+
+
+def _agrees(
+    J: object, grads: object, J_ref: float, grads_ref: Mapping[str, Array], only: str | None
+) -> bool:
+    """Whether ``(J, grads)`` equal ``(J_ref, grads_ref)`` within the checks' tolerances (the
+    part of them that ``only`` names)."""
+    try:
+        if only != "grads":
+            checks.check_array("J", J, J_ref)
+        if only != "J":
+            checks.check_gradients(grads, grads_ref)
+    except checks.CheckFailure:
+        return False
+    return True
+
+
 def check_two_layer(
     func: Callable,
     X: Array,
@@ -636,9 +724,21 @@ def check_two_layer(
     l2: float,
     part: str = "part (d)",
     hidden: str | None = None,
+    pieces: Sequence[Callable] | None = None,
+    only: str | None = None,
 ) -> None:
     """Run a student's ``two_layer_loss_and_grads`` and compare with ``course.mlp`` and finite
-    differences (only for the parameters whose finite differences do not cross a ReLU kink)."""
+    differences (only for the parameters whose finite differences do not cross a ReLU kink).
+
+    ``only``: ``"J"`` checks the cost alone, ``"grads"`` the gradients alone (each its own
+    points in a test), None both.
+
+    ``pieces``: the student's ``(affine_forward, affine_backward, softmax_cross_entropy)``.
+    When the answer is wrong but equals the network chained from those functions, and they are
+    wrong on this case, the check passes and says so: the mistake is part (a)'s or (b)'s, and
+    their tests charge it. So does an answer that fails with the very error the chain of those
+    functions runs into (a transposed ``dW`` that cannot take its weight decay).
+    """
     __tracebackhide__ = True
     X = np.array(X, dtype=np.float64)
     y = np.array(y, dtype=np.int64)
@@ -653,27 +753,60 @@ def check_two_layer(
         where = _case(f"network {n0}-{n1}-{K}, batch m = {m}, {decay} weight decay", hidden)
     name = f"two_layer_loss_and_grads ({where})"
     copies = {k: v.copy() for k, v in params.items()}
-    got = checks.call_student(func, X.copy(), y.copy(), copies, l2, part=part, forbid=FORBID)
+    yours = (
+        "your own functions of parts (a) and (b), which are wrong on this case; their tests "
+        "charge that mistake, so this check passes. Fix them and this result will be right too."
+    )
+    try:
+        got = checks.call_student(func, X.copy(), y.copy(), copies, l2, part=part, forbid=FORBID)
+    except checks.CheckFailure:
+        raise
+    except Exception as exc:
+        if type(exc).__name__ == "KernelGone" or pieces is None:
+            raise
+        chained = _compose(pieces, X, y, params, l2, part)
+        if chained.raised is not None and _same_error(exc, chained.raised):
+            print(
+                f"{name}: your function fails ({type(exc).__name__}: {str(exc)[:200]}) exactly as "
+                f"the network chained from {yours}"
+            )
+            return
+        raise
     J, grads = _results(name, got, ("J", "grads"))
     J = _number(J)
     J_ref, grads_ref = network_reference(X, y, params, l2)
-    mistakes_J, mistakes = _network_mistakes(X, y, params, l2)
-    checks.check_array(f"J from {name}", J, J_ref, m=m, mistakes=mistakes_J)
-    checks.check_gradients(grads, grads_ref, context=where, m=m, mistakes=mistakes)
+    try:
+        mistakes_J, mistakes = _network_mistakes(X, y, params, l2)
+        if only != "grads":
+            checks.check_array(f"J from {name}", J, J_ref, m=m, mistakes=mistakes_J)
+        if only == "J":
+            return
+        checks.check_gradients(grads, grads_ref, context=where, m=m, mistakes=mistakes)
 
-    # finite differences of the cost, except across a kink of the ReLU
-    Z1 = params["W1"] @ X + params["b1"]
-    smooth = KEYS if np.min(np.abs(Z1)) > 1e-3 else ("W2", "b2")
-    for key in smooth:
+        # finite differences of the cost, except across a kink of the ReLU
+        Z1 = params["W1"] @ X + params["b1"]
+        smooth = KEYS if np.min(np.abs(Z1)) > 1e-3 else ("W2", "b2")
+        for key in smooth:
 
-        def cost(value: Array, key: str = key) -> float:
-            return network_cost(X, y, {**params, key: value}, l2)
+            def cost(value: Array, key: str = key) -> float:
+                return network_cost(X, y, {**params, key: value}, l2)
 
-        checks.numeric_gradient_check(
-            cost,
-            params[key],
-            grads[key],
-            f"gradient for {key!r}",
-            context=f"{where}, compared with finite differences",
-            m=m,
-        )
+            checks.numeric_gradient_check(
+                cost,
+                params[key],
+                grads[key],
+                f"gradient for {key!r}",
+                context=f"{where}, compared with finite differences",
+                m=m,
+            )
+    except checks.CheckFailure:
+        if pieces is not None:
+            composed = _compose(pieces, X, y, params, l2, part).result
+            if (
+                composed is not None
+                and not _agrees(*composed, J_ref, grads_ref, only)
+                and _agrees(J, grads, *composed, only)
+            ):
+                print(f"{name}: your result is the network chained from {yours}")
+                return
+        raise

@@ -21,9 +21,9 @@ are built here and passed to it as ``mistakes``: a lost ``1/m``, weight decay on
 with the wrong factor, the ReLU's slope taken from the wrong array, the sigmoid's slope taken at
 the wrong place, a one-sided difference, and so on.
 
-Points within a test cell: :class:`Points` gives each group of checks its own points, so one
-slip costs the points of its group, not of the whole cell (nbgrader reads the number a test cell
-ends with as its partial credit).
+Points within a test cell: :class:`Points` (``course.checks.Points``) gives each group of checks
+its own points, so one slip costs the points of its group, not of the whole cell (nbgrader reads
+the number a test cell ends with as its partial credit).
 
 Part (b) and the layers of part (a): :func:`check_network` takes your layer functions too.
 When your ``loss_and_grads`` is wrong only because a layer of part (a) is wrong (it agrees with
@@ -39,13 +39,13 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from course import checks
+from course.checks import Points  # noqa: F401 (support.Points in the test cells)
 
 # code that computes the graded results for you: not allowed inside a student's function
 # (packages that are not installed are skipped, and none is imported to check)
@@ -175,83 +175,6 @@ def _quietly(func: Callable, *args: Any, part: str, name: str) -> Any:
             problem="unstable",
             diagnoses=[found],
         ) from None
-
-
-# -- points per check within a test cell ----------------------------------------------------------
-
-
-class Points:
-    """Partial credit within one test cell: each group of checks has its own points.
-
-    ::
-
-        points = support.Points()
-        with points.group("affine_forward", 1):
-            support.check_affine_forward(affine_forward, A_prev, W, b)
-        ...
-        points.total()   # the cell's last line
-
-    A group whose checks all pass earns its points; a failed check costs its group's points
-    only, and its message is printed at once (a group loses its points once, and says so once).
-    :meth:`total` returns nothing when every group passed (nbgrader then gives the
-    whole cell's points), the points earned as a number when some failed (nbgrader's partial
-    credit), and raises the first failure when none earned anything. Groups may continue in
-    the hidden part of the cell: a hidden failure costs its group too.
-    """
-
-    def __init__(self) -> None:
-        self.points: dict[str, float] = {}
-        self.failed: dict[str, BaseException] = {}
-
-    @contextmanager
-    def group(self, name: str, points: float) -> Iterator[None]:
-        self.points.setdefault(name, float(points))
-        try:
-            yield
-        except Exception as exc:
-            if type(exc).__name__ == "KernelGone":  # the grader's: the test cannot go on
-                raise
-            if name not in self.failed:  # a group loses its points once, said once
-                self.failed[name] = exc
-                print(f"[{name}: 0 of {self.points[name]:g} points]\n{_failure_text(exc)}\n")
-
-    def passes(self, what: str) -> None:
-        """Say whether every check so far passed (the visible tests end with it)."""
-        if self.failed:
-            lost = ", ".join(self.failed)
-            print(f"{what}: some visible tests fail ({lost}); their messages are above.")
-        else:
-            print(f"{what}: every visible test passes.")
-
-    def earned(self) -> float:
-        return sum(p for name, p in self.points.items() if name not in self.failed)
-
-    def total(self) -> float | None:
-        __tracebackhide__ = True
-        if not self.failed:
-            return None
-        earned, whole = self.earned(), sum(self.points.values())
-        lines = [
-            f"  {name}: {0 if name in self.failed else p:g} of {p:g}"
-            for name, p in self.points.items()
-        ]
-        if earned > 0:
-            print(f"Points of this test: {earned:g} of {whole:g}\n" + "\n".join(lines))
-            return float(earned)
-        first = next(iter(self.failed.values()))
-        raise checks.CheckFailure(
-            f"No check of this test passed (0 of {whole:g} points); the first failure:\n"
-            f"{_failure_text(first)}",
-            name=getattr(first, "name", ""),
-            problem=getattr(first, "problem", "wrong_values"),
-            diagnoses=getattr(first, "diagnoses", ()),
-        )
-
-
-def _failure_text(exc: BaseException) -> str:
-    if isinstance(exc, AssertionError):
-        return str(exc)
-    return f"Your code raised {type(exc).__name__}: {exc}"
 
 
 # =================================================================================================

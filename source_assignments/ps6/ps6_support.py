@@ -22,21 +22,22 @@ local gradient of part (a) is (they equal the backward sweep done with *your* op
 gradients, measured one operation at a time), part (b) keeps its points: part (a)'s tests
 already charge that mistake.
 
-Points within a test cell: :class:`Points` gives each group of checks its own points (as in
-problem set 5), so one slip costs the points of its group, not of the whole cell.
+Points within a test cell: :class:`Points` (``course.checks.Points``) gives each group of checks
+its own points (as in problem set 5), so one slip costs the points of its group, not of the whole
+cell.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from course import checks
+from course.checks import Points  # noqa: F401 (support.Points in the test cells)
 
 # code that computes the graded results for you: not allowed inside a student's function
 # (packages that are not installed are skipped, and none is imported to check)
@@ -58,83 +59,6 @@ UNARY = ("exp", "tanh", "relu", "neg")
 Step = tuple  # (op, operand, ...): an int is a node, a float a number
 CHAIN_LENGTH = 100_000  # the long chain of part (b)
 CHAIN_SECONDS = 20.0  # to build and sweep one chain (a test cell has 120 s, and two chains)
-
-
-# -- points per check within a test cell (as ps5's) ------------------------------------------------
-
-
-class Points:
-    """Partial credit within one test cell: each group of checks has its own points.
-
-    ::
-
-        points = support.Points()
-        with points.group("division", 2):
-            support.check_graph(grads_of, [("/", 0, 1)], [3.0, 2.0], "a / b")
-        ...
-        points.total()   # the cell's last line
-
-    A group whose checks all pass earns its points; a failed check costs its group's points
-    only, and its message is printed at once (a group loses its points once, and says so once).
-    :meth:`total` returns nothing when every group passed (nbgrader then gives the whole cell's
-    points), the points earned as a number when some failed (nbgrader's partial credit), and
-    raises the first failure when none earned anything. Groups may continue in the hidden part
-    of the cell: a hidden failure costs its group too.
-    """
-
-    def __init__(self) -> None:
-        self.points: dict[str, float] = {}
-        self.failed: dict[str, BaseException] = {}
-
-    @contextmanager
-    def group(self, name: str, points: float) -> Iterator[None]:
-        self.points.setdefault(name, float(points))
-        try:
-            yield
-        except Exception as exc:
-            if type(exc).__name__ == "KernelGone":  # the grader's: the test cannot go on
-                raise
-            if name not in self.failed:  # a group loses its points once, said once
-                self.failed[name] = exc
-                print(f"[{name}: 0 of {self.points[name]:g} points]\n{_failure_text(exc)}\n")
-
-    def passes(self, what: str) -> None:
-        """Say whether every check so far passed (the visible tests end with it)."""
-        if self.failed:
-            lost = ", ".join(self.failed)
-            print(f"{what}: some visible tests fail ({lost}); their messages are above.")
-        else:
-            print(f"{what}: every visible test passes.")
-
-    def earned(self) -> float:
-        return sum(p for name, p in self.points.items() if name not in self.failed)
-
-    def total(self) -> float | None:
-        __tracebackhide__ = True
-        if not self.failed:
-            return None
-        earned, whole = self.earned(), sum(self.points.values())
-        lines = [
-            f"  {name}: {0 if name in self.failed else p:g} of {p:g}"
-            for name, p in self.points.items()
-        ]
-        if earned > 0:
-            print(f"Points of this test: {earned:g} of {whole:g}\n" + "\n".join(lines))
-            return float(earned)
-        first = next(iter(self.failed.values()))
-        raise checks.CheckFailure(
-            f"No check of this test passed (0 of {whole:g} points); the first failure:\n"
-            f"{_failure_text(first)}",
-            name=getattr(first, "name", ""),
-            problem=getattr(first, "problem", "wrong_values"),
-            diagnoses=getattr(first, "diagnoses", ()),
-        )
-
-
-def _failure_text(exc: BaseException) -> str:
-    if isinstance(exc, AssertionError):
-        return str(exc)
-    return f"Your code raised {type(exc).__name__}: {exc}"
 
 
 # -- the example cases (in the student's kernel too) -----------------------------------------------
