@@ -179,8 +179,10 @@ def graded(course: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_the_cli_grades_the_ps1_class_in_parallel(graded) -> None:
     run = graded("ps1")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "graded 5 submissions (flat layout)" in run.stdout
-    assert "with 2 workers: 5 ok, 0 errors" in run.stdout
+    n = len(list((SAMPLE / "ps1").glob("*.ipynb")))  # every notebook of the sample class
+    assert n >= 5
+    assert f"graded {n} submissions (flat layout)" in run.stdout
+    assert f"with 2 workers: {n} ok, 0 errors" in run.stdout
     assert "grading ps1: 100%" in run.stderr  # the progress bar
     expected = json.loads((SAMPLE / "ps1" / "expected.json").read_text())
     assert set(run.rows) == set(expected)
