@@ -180,8 +180,12 @@ def test_a_failed_test_reads_well(page, shots, feedback) -> None:
         expect(failed.locator(".panel-heading")).to_contain_text("Score: 0 / 4")
         expect(message).to_be_visible()
         expect(message).to_contain_text("Likely bug: ")
+        # part (b)'s own diagnosis here; what the sample class says of the other parts (part
+        # (d) passes with the student's own functions chained) elsewhere on the page
+        expect(message).to_contain_text("Your dZ from softmax_cross_entropy")
+        expect(message).to_contain_text("did not divide by m")
         for words in MENTIONS["bug_no_mean_over_batch"]:
-            expect(message).to_contain_text(words)
+            expect(page.locator("body")).to_contain_text(words)
         # it wraps inside its box: no scroll bar of its own, nothing past the page's edge
         assert message.evaluate("e => e.scrollWidth <= e.clientWidth")
         assert page.evaluate(NO_SIDEWAYS_SCROLL)
