@@ -268,8 +268,9 @@ def run(
         else:
             students.append(Code(sub.student, "student", "\n\n".join(texts), sub.origin))
     support = sorted(p for p in source.glob("*.py"))
-    pairs = compare(students, "\n\n".join(given), course_files(support), threshold, min_tokens)
-    codes = {c.name: c for c in students} | {c.name: c for c in course_files(support)}
+    references = course_files(support)
+    pairs = compare(students, "\n\n".join(given), references, threshold, min_tokens)
+    codes = {c.name: c for c in [*students, *references]}
     return Result(assignment, codes, pairs, skipped, threshold, min_tokens)
 
 
