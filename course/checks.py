@@ -87,6 +87,7 @@ __all__ = [
     "numeric_gradient_check",
     "diagnose",
     "diagnoses",
+    "recognised",
     "call_student",
     "own_work",
     "Points",
@@ -697,6 +698,37 @@ def _unique(found: Sequence[Diagnosis | None]) -> list[Diagnosis]:
 def diagnose(got: np.ndarray, expected: np.ndarray, **options: Any) -> list[str]:
     """The explanations of :func:`diagnoses`, as the student reads them (same arguments)."""
     return [d.message for d in diagnoses(got, expected, **options)]
+
+
+def recognised(got: object, expected: Any, **options: Any) -> bool:
+    """Whether ``got`` is ``expected`` or a wrong answer that :func:`diagnoses` explains (the
+    same options), as real numbers: a transpose, a factor ``m``, a sign, a column of the batch,
+    one of the caller's known ``mistakes``... A shape that differs and nothing else, or numbers
+    no usual mistake gives (zeros, noise), are not recognised.
+
+    A check that credits a part built on the student's earlier parts asks this of every
+    result those parts give inside the chain: a slip of an earlier part is credited once, but
+    an earlier part that answers its own tests right and something else inside the chain (its
+    kernel remembers what ran before) gets no credit, since nothing charges it.
+    """
+    try:
+        value = np.asarray(got, dtype=np.float64)
+        want = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    if value.shape == want.shape and np.allclose(value, want, rtol=RTOL, atol=ATOL):
+        return True
+    if not np.all(np.isfinite(value)):
+        return False
+    for found in diagnoses(value, want, **options):
+        if found.kind == "wrong_shape":
+            continue
+        if found.kind == "not_summed_over_batch" and not _close(
+            value.sum(axis=1, keepdims=True), want, RTOL, ATOL
+        ):
+            continue  # any (n, m) array is "not summed": its sum must be the right gradient
+        return True
+    return False
 
 
 # -- the checks ---------------------------------------------------------------------------------

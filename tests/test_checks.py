@@ -1027,3 +1027,31 @@ def test_points_computes_nothing_graded() -> None:
 
     source = inspect.getsource(checks.Points)
     assert "np." not in source and "course." not in source
+
+
+def test_recognised_takes_the_right_answer_and_the_usual_slips_only() -> None:
+    """What a chained credit accepts from an earlier part: the right answer or a mistake the
+    diagnoses name, with numbers that fit it, never zeros, noise, or a shape alone."""
+    rng = np.random.default_rng(7)
+    A, dZ = rng.normal(size=(3, 5)), rng.normal(size=(4, 5)) / 5
+    dW = dZ @ A.T  # (4, 3)
+    db = dZ.sum(axis=1, keepdims=True)
+    assert checks.recognised(dW, dW, m=5)
+    assert checks.recognised(dW.tolist(), dW, m=5)  # as plain data from the kernel
+    assert checks.recognised(dW.T, dW, m=5)  # a transpose
+    assert checks.recognised(5 * dW, dW, m=5)  # no 1/m
+    assert checks.recognised(-dW, dW, m=5)  # a sign
+    assert checks.recognised(2 * dW, dW)  # a factor 2
+    assert checks.recognised(dZ, db, m=5)  # not summed over the batch, and its sum is db
+    assert checks.recognised(dZ[:, 2:3], db, per_example=dZ)  # one example's column
+    assert checks.recognised(A[:1], dW, mistakes={"a known mistake": A[:1]})
+    assert not checks.recognised(np.zeros_like(dW), dW, m=5)
+    assert not checks.recognised(dW + rng.normal(size=dW.shape), dW, m=5)
+    assert not checks.recognised(1.5 * dW, dW, m=5)
+    assert not checks.recognised(np.zeros((4, 5)), db, m=5)  # any (n, m) has that shape
+    assert not checks.recognised(np.zeros((3, 4)), dW, m=5)  # the transpose's shape alone
+    assert not checks.recognised(np.full_like(dW, np.nan), dW, m=5)
+    assert not checks.recognised("dW", dW)
+    assert not checks.recognised([[1.0, 2.0], [3.0]], dW)
+    assert checks.recognised(2.5, 2.5) and checks.recognised(12.5, 2.5, m=5)
+    assert not checks.recognised(0.0, 2.5, m=5)

@@ -46,6 +46,14 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     c.nbgrader("generate_assignment", "ps3")
     for student in EXPECTED:
         shutil.copy(SAMPLE / f"{student}.ipynb", c.submission_folder(student) / "ps3.ipynb")
+    for how in HOSTILE:
+        nb = nbformat.read(SAMPLE / "correct.ipynb", as_version=4)
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "a_affine_backward":
+                cell.source = HOSTILE_PIECES.format(how=how)
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == "d_two_layer":
+                cell.source = FORGED[how]
+        nbformat.write(nb, c.submission_folder(f"hostile_{how}") / "ps3.ipynb")
     c.nbgrader("autograde", "ps3")
     c.nbgrader("generate_feedback", "ps3")
     c.timings["total"] = time.perf_counter() - start
@@ -379,3 +387,82 @@ def test_a_mistake_of_part_d_itself_is_charged_there(support: ModuleType) -> Non
     ns = _own(AFFINE_FORWARD + _backward() + _softmax_ce() + broken)
     with pytest.raises(ValueError):
         support.check_two_layer(ns["two_layer_loss_and_grads"], X, y, params, 0.1, pieces=parts)
+
+
+HOSTILE_PIECES = """
+_CHAIN = [False]
+
+def affine_backward(dZ, cache):  # right in its own tests; inside the chain, what {how}
+    A_prev, W, b = cache
+    dW = dZ @ A_prev.T
+    if _CHAIN[0] and {how!r} == "zeros":
+        return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)
+    if _CHAIN[0] and {how!r} == "raises":
+        raise ValueError("operands could not be broadcast together")
+    if _CHAIN[0] and {how!r} == "transposes":
+        dW = dW.T
+    return W.T @ dZ, dW, dZ.sum(axis=1, keepdims=True)
+"""
+
+FORGED = {  # part (d) answers that only match what the hostile functions do inside the chain
+    "zeros": """
+def two_layer_loss_and_grads(X, y, params, l2):
+    _CHAIN[0] = True
+    J, _ = softmax_cross_entropy(
+        params["W2"] @ np.maximum(params["W1"] @ X + params["b1"], 0) + params["b2"], y
+    )
+    J = J + l2 * (np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
+    return J, {k: 2 * l2 * v if k[0] == "W" else 0 * v for k, v in params.items()}
+""",
+    "raises": """
+def two_layer_loss_and_grads(X, y, params, l2):
+    _CHAIN[0] = True
+    raise ValueError("operands could not be broadcast together")
+""",
+    "transposes": """
+def two_layer_loss_and_grads(X, y, params, l2):
+    _CHAIN[0] = True
+    W2 = params["W2"]
+    raise ValueError(
+        f"operands could not be broadcast together with shapes {W2.T.shape} {W2.shape} "
+    )
+""",
+}
+
+
+HOSTILE = ("zeros", "transposes")  # also graded through the sandbox, in the module's course
+
+
+@pytest.mark.parametrize("how", HOSTILE)
+def test_a_forged_part_d_earns_nothing_through_the_sandbox(course: Course, how: str) -> None:
+    """The same forgeries, submitted: parts (a) and (b) keep their points (the hostile
+    functions pass their own tests), and part (d) earns nothing but what it computes right;
+    before the chain's results were checked, they earned all of part (d)'s 10 points and 6."""
+    got = course.scores(f"hostile_{how}")
+    assert got["test_a_backward"] == EXPECTED["correct"]["parts"]["test_a_backward"]
+    assert got["test_b_softmax_ce"] == EXPECTED["correct"]["parts"]["test_b_softmax_ce"]
+    assert got["test_d_hidden"] == 0
+    # the forged "zeros" answer computes the cost right: its group (1 point) is earned honestly
+    assert got["test_d_visible"] == (1 if how == "zeros" else 0)
+
+
+@pytest.mark.parametrize("how", list(FORGED))
+def test_part_d_gets_no_credit_from_functions_that_change_inside_the_chain(
+    support: ModuleType, how: str
+) -> None:
+    """A student's kernel remembers what ran before: functions of parts (a) and (b) that pass
+    their own tests and give something else once part (d) has run (zeros, an error, a
+    transposed dW the chain cannot take its weight decay on) earn part (d) nothing, whatever
+    part (d) answers to match them: each result inside the chain must be its function's right
+    answer or a usual slip, and an error must also show as numbers on a square network."""
+    ns = _own(AFFINE_FORWARD + HOSTILE_PIECES.format(how=how) + _softmax_ce() + FORGED[how])
+    parts = (ns["affine_forward"], ns["affine_backward"], ns["softmax_cross_entropy"])
+    support.check_affine_backward(ns["affine_backward"], **support.affine_case(5, 3, 2, 4))
+    X, y, params = support.network_case(81, 3, 4, 3, 5)
+    for l2 in (0.0, 0.1):
+        for only in (None, "grads") if how == "zeros" else (None, "J", "grads"):  # J is right
+            ns["_CHAIN"][0] = False
+            with pytest.raises((AssertionError, ValueError)):
+                support.check_two_layer(
+                    ns["two_layer_loss_and_grads"], X, y, params, l2, pieces=parts, only=only
+                )

@@ -418,7 +418,7 @@ def test_a_network_on_wrong_layers_keeps_part_b(support: ModuleType, capsys) -> 
     X, y, params = support.kink_network_case(111, [3, 5, 3], 6)
     for slip in (
         ("return dA * (Z > 0)", "return dA * (Z >= 0)"),  # relu'(0) = 1
-        ("dW = dZ @ A_prev.T", "dW = dZ @ A_prev.T * 1.5"),  # any wrong dW
+        ("dW = dZ @ A_prev.T", "dW = dZ @ A_prev.T * A_prev.shape[1]"),  # no 1/m in dW
         ("    return Z, (A_prev, W, b)", "    return W @ A_prev, (A_prev, W, b)"),  # no bias
     ):
         namespace = _answers("b_network")
@@ -442,6 +442,45 @@ def test_a_network_on_wrong_layers_keeps_part_b(support: ModuleType, capsys) -> 
         exec(_network(("    dZ /= m\n", "")), namespace)
         with pytest.raises(AssertionError):
             support.check_network(namespace["loss_and_grads"], X, y, params, 0.02, layers)
+
+
+def test_a_network_on_layers_that_are_no_usual_slip_gets_no_credit(support: ModuleType) -> None:
+    """The credit of part (b) holds only for a usual slip of a layer: a layer whose result is
+    no mistake its own tests name (dW times 1.5), or one that answers its own tests right and
+    zeros inside the chain (its kernel remembers that part (b) ran), gives the network nothing,
+    even when part (b)'s answer equals that chain."""
+    X, y, params = support.kink_network_case(111, [3, 5, 3], 6)
+    names = ("affine_forward", "affine_backward", "relu_forward", "relu_backward")
+    cells = {
+        c.metadata.get("nbgrader", {}).get("grade_id"): c.source
+        for c in nbformat.read(SOURCE / "ps5.ipynb", as_version=4).cells
+    }
+    chain = {"on": False}
+    namespace = _answers("b_network")
+    exec(cells["a_affine"] + "\n" + cells["a_activations"], namespace)
+    right_backward = namespace["affine_backward"]
+
+    def hostile_backward(dZ, cache):  # right in its own tests, zeros inside the chain
+        if chain["on"]:
+            A_prev, W, b = cache
+            return np.zeros_like(A_prev), np.zeros_like(W), np.zeros_like(b)
+        return right_backward(dZ, cache)
+
+    def forged(X_, y_, params_, l2):  # the right cost, and the weight decay as gradients
+        chain["on"] = True
+        grads = {k: 2 * l2 * v if k[0] == "W" else 0 * v for k, v in params_.items()}
+        return support.network_cost(X_, y_, params_, l2), grads
+
+    support.check_affine_backward(hostile_backward, **support.affine_case(3, 4, 3, 5))
+    layers = tuple(hostile_backward if n == "affine_backward" else namespace[n] for n in names)
+    with pytest.raises(AssertionError):
+        support.check_network(forged, X, y, params, 0.02, layers)
+    chain["on"] = False
+
+    exec(cells["a_affine"].replace("dW = dZ @ A_prev.T", "dW = dZ @ A_prev.T * 1.5"), namespace)
+    layers = tuple(namespace[n] for n in names)
+    assert support._compose(layers, X, y, params, 0.02, "part (b)") is None
+    assert support._compose(layers, X, y, params, 0.0, "part (b)") is None
 
 
 def test_the_grader_reads_every_forbidden_module(support: ModuleType) -> None:

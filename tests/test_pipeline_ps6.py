@@ -413,6 +413,19 @@ def test_part_b_is_graded_on_the_students_own_operations(support, capsys) -> Non
     assert capsys.readouterr().out == ""
 
 
+def test_part_b_gets_no_second_chance_from_operations_that_are_no_usual_slip(support) -> None:
+    """The second chance holds only when each operation's measured local gradients are its
+    right ones or a usual slip of it: a sweep that passes nothing back (every local gradient
+    measures 0, so the sweep "with the student's own operations" is 0 too) gets none."""
+    namespace = _solution(("parent.grad += local * node.grad", "parent.grad += 0.0 * local"))
+    for program, inputs in (
+        support.micrograd_example(),
+        ([("/", 0, 1), ("tanh", 2), ("*", 3, 0), ("+", 4, 1)], [1.3, -0.7]),
+    ):
+        with pytest.raises(AssertionError):
+            support.check_graph(namespace["grads_of"], program, inputs, "a", own_locals=True)
+
+
 def test_the_cases_say_how_to_call_them(support) -> None:
     for bad in ({"steps": 0}, {"inputs": 2.5}, {"steps": "10"}):
         with pytest.raises(ValueError, match="for example random_graph"):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import warnings
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -170,6 +171,31 @@ def affine_reference(A_prev: Array, W: Array, b: Array, dZ: Array) -> dict[str, 
     return {"Z": Z, "dA_prev": dA_prev, "dW": dW, "db": db}
 
 
+def _affine_forward_mistakes(A_prev: Array, W: Array) -> dict[str, Array]:
+    """Known wrong answers of ``Z`` from ``affine_forward``, keyed by what went wrong."""
+    return {
+        "you forgot to add the bias b (it is added to every column of the product).": W @ A_prev
+    }
+
+
+def _affine_backward_mistakes(W: Array, dZ: Array) -> list[dict[str, Array]]:
+    """Known wrong answers of ``(dA_prev, dW, db)`` from ``affine_backward``, one dict each."""
+    mistakes: list[dict[str, Array]] = [{}, {}, {}]
+    if W.shape[0] == W.shape[1]:
+        mistakes[0][
+            "you multiplied by W where its transpose belongs: each input of the layer collects "
+            "the gradients of the units it feeds, and their weights are a column of W, not a row."
+        ] = W @ dZ
+    m = dZ.shape[1]
+    if m > 1:
+        for j in range(m):
+            mistakes[2][
+                f"your db equals the column of example {j} alone: a bias is shared by all the "
+                "examples, so its gradient collects the contributions of every column of dZ."
+            ] = dZ[:, j : j + 1]
+    return mistakes
+
+
 def check_affine_forward(
     func: Callable,
     A_prev: Array,
@@ -190,10 +216,7 @@ def check_affine_forward(
     got = checks.call_student(func, A_prev.copy(), W.copy(), b.copy(), part=part, forbid=FORBID)
     Z, cache = _results(name, got, ("Z", "cache"))
     expected = affine_reference(A_prev, W, b, np.zeros((W.shape[0], A_prev.shape[1])))["Z"]
-    mistakes = {
-        "you forgot to add the bias b (it is added to every column of the product).": W @ A_prev
-    }
-    checks.check_array(f"Z from {name}", Z, expected, mistakes=mistakes)
+    checks.check_array(f"Z from {name}", Z, expected, mistakes=_affine_forward_mistakes(A_prev, W))
     if not isinstance(cache, (tuple, list)) or len(cache) != 3:
         raise checks.CheckFailure(
             f"The cache from {name} should be the tuple (A_prev, W, b), but it is "
@@ -232,20 +255,8 @@ def check_affine_backward(
     labels = ("dA_prev", "dW", "db")
     results = _results(name, got, labels)
     ref = affine_reference(A_prev, W, b, dZ)
-    mistakes: list[dict[str, Any]] = [{}, {}, {}]
-    if W.shape[0] == W.shape[1]:
-        mistakes[0][
-            "you multiplied by W where its transpose belongs: each input of the layer collects "
-            "the gradients of the units it feeds, and their weights are a column of W, not a row."
-        ] = W @ dZ
-    if m > 1:
-        for j in range(m):
-            mistakes[2][
-                f"your db equals the column of example {j} alone: a bias is shared by all the "
-                "examples, so its gradient collects the contributions of every column of dZ."
-            ] = dZ[:, j : j + 1]
     expected = (ref["dA_prev"], ref["dW"], ref["db"])
-    _check_each(name, results, expected, labels, mistakes, m=m)
+    _check_each(name, results, expected, labels, _affine_backward_mistakes(W, dZ), m=m)
 
     # the same three gradients by centred finite differences of J = sum(dZ * Z(A_prev, W, b))
     def J(A: Array, W_: Array, b_: Array) -> float:
@@ -325,32 +336,11 @@ def _run_numerically(func: Callable, *args: Any, part: str, name: str) -> Any:
         ) from None
 
 
-def check_softmax_ce(
-    func: Callable,
-    Z: Array,
-    y: Array,
-    part: str = "part (b)",
-    numeric: bool = True,
-    hidden: str | None = None,
-) -> None:
-    """Run a student's ``softmax_cross_entropy(Z, y)`` and check ``J`` and ``dZ``.
-
-    Warnings (overflow, division by zero, invalid value) count as errors; ``numeric`` adds the
-    finite-difference check of ``dZ`` (skipped for huge logits, where it would lose digits).
-    """
-    __tracebackhide__ = True
+def _softmax_ce_mistakes(Z: Array, y: Array) -> list[dict[str, Any]]:
+    """Known wrong answers of ``J`` and of ``dZ`` from ``softmax_cross_entropy``."""
     from course.activations import softmax
 
-    Z = np.array(Z, dtype=np.float64)
-    y = np.array(y, dtype=np.int64)
     K, m = Z.shape
-    biggest = float(np.max(np.abs(Z)))
-    size = f"Z {_shape(Z)}" + (f", largest |z| = {biggest:.3g}" if hidden is None else "")
-    name = f"softmax_cross_entropy ({_case(size, hidden)})"
-    got = _run_numerically(func, Z.copy(), y.copy(), part=part, name=name)
-    J, dZ = _results(name, got, ("J", "dZ"))
-    J = _number(J)
-    J_ref, dZ_ref = softmax_ce_reference(Z, y)
     T = one_hot(y, K)
     with np.errstate(all="ignore"):
         P_rows = softmax(Z, axis=1)
@@ -369,7 +359,35 @@ def check_softmax_ce(
     }
     if np.all(np.isfinite(P_rows)):
         mistakes_dZ[rows] = (P_rows - T) / m
-    _check_each(name, (J, dZ), (J_ref, dZ_ref), ("J", "dZ"), [mistakes_J, mistakes_dZ], m=m)
+    return [mistakes_J, mistakes_dZ]
+
+
+def check_softmax_ce(
+    func: Callable,
+    Z: Array,
+    y: Array,
+    part: str = "part (b)",
+    numeric: bool = True,
+    hidden: str | None = None,
+) -> None:
+    """Run a student's ``softmax_cross_entropy(Z, y)`` and check ``J`` and ``dZ``.
+
+    Warnings (overflow, division by zero, invalid value) count as errors; ``numeric`` adds the
+    finite-difference check of ``dZ`` (skipped for huge logits, where it would lose digits).
+    """
+    __tracebackhide__ = True
+    Z = np.array(Z, dtype=np.float64)
+    y = np.array(y, dtype=np.int64)
+    m = Z.shape[1]
+    biggest = float(np.max(np.abs(Z)))
+    size = f"Z {_shape(Z)}" + (f", largest |z| = {biggest:.3g}" if hidden is None else "")
+    name = f"softmax_cross_entropy ({_case(size, hidden)})"
+    got = _run_numerically(func, Z.copy(), y.copy(), part=part, name=name)
+    J, dZ = _results(name, got, ("J", "dZ"))
+    J = _number(J)
+    J_ref, dZ_ref = softmax_ce_reference(Z, y)
+    mistakes = _softmax_ce_mistakes(Z, y)
+    _check_each(name, (J, dZ), (J_ref, dZ_ref), ("J", "dZ"), mistakes, m=m)
     if numeric:
         checks.numeric_gradient_check(
             lambda z: softmax_ce_reference(z, y)[0],
@@ -637,13 +655,19 @@ def _network_mistakes(
 
 class _Chained:
     """What a student's functions of parts (a) and (b) give, chained as part (d) chains them:
-    ``result`` ``(J, grads)``, or the error the chain ran into (``raised``), or neither (the
-    functions cannot be chained: not written, not the student's own work)."""
+    ``result`` ``(J, grads)``, or the error the chain's own arithmetic ran into (``raised``), or
+    neither: the functions cannot be chained (not written, not the student's own work, an error
+    of their own), or one of them gave, inside the chain, something other than its right answer
+    or one of its usual slips (see :func:`course.checks.recognised`), which nothing charges."""
 
     def __init__(
         self, result: tuple[float, dict[str, Array]] | None, raised: Exception | None
     ) -> None:
         self.result, self.raised = result, raised
+
+
+class _NotASlip(Exception):
+    """A student's function gave, inside the chain, what no test of its own would charge."""
 
 
 def _compose(
@@ -656,31 +680,72 @@ def _compose(
 ) -> _Chained:
     """The network chained from a student's ``(affine_forward, affine_backward,
     softmax_cross_entropy)`` of parts (a) and (b), as the instructions of part (d) chain them
-    (the ReLU, its slope and the weight decay are done here, in plain numpy)."""
+    (the ReLU, its slope and the weight decay are done here, in plain numpy).
+
+    Every result of the student's functions is compared, here, with the reference function on
+    the same inputs (the chain's own, made of the student's earlier results): it must be the
+    right answer or a usual slip of that function, or the chain gives nothing.
+    """
     affine_forward, affine_backward, softmax_cross_entropy = pieces
+    m = X.shape[1]
+
+    def call(func: Callable, *args: Any) -> Any:
+        try:
+            return checks.call_student(func, *args, part=part, forbid=FORBID)
+        except Exception as exc:
+            if type(exc).__name__ == "KernelGone":
+                raise
+            raise _NotASlip from exc
+
+    def slip(results: Any, references: Callable[[], Sequence[Any]], mistakes: Sequence) -> None:
+        """Each of ``results`` is its reference or a usual slip of it."""
+        try:
+            wants = references()
+        except Exception as exc:  # the student's earlier results do not fit the reference
+            raise _NotASlip from exc
+        if not isinstance(results, (tuple, list)) or len(results) != len(wants):
+            raise _NotASlip
+        for got, want, known in zip(results, wants, mistakes):
+            if not checks.recognised(_number(got), want, m=m, mistakes=known):
+                raise _NotASlip
+
+    def forward(A: Array, W: Array, b: Array) -> tuple[Array, Any]:
+        got = call(affine_forward, A, W, b)
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise _NotASlip
+        slip(got[:1], lambda: [W @ A + b], [_affine_forward_mistakes(A, W)])
+        return np.asarray(got[0], dtype=np.float64), got[1]
+
+    def backward(dZ: Array, cache: Any, A: Array, W: Array, b: Array) -> list[Array]:
+        got = call(affine_backward, dZ, cache)
+
+        def reference() -> list[Array]:
+            ref = affine_reference(A, W, b, dZ)
+            return [ref["dA_prev"], ref["dW"], ref["db"]]
+
+        slip(got, reference, _affine_backward_mistakes(W, dZ))
+        return [np.asarray(g, dtype=np.float64) for g in got]
+
     try:
-        Z1, cache1 = checks.call_student(
-            affine_forward, X, params["W1"], params["b1"], part=part, forbid=FORBID
-        )
+        W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
+        Z1, cache1 = forward(X, W1, b1)
         A1 = np.maximum(Z1, 0)
-        Z2, cache2 = checks.call_student(
-            affine_forward, A1, params["W2"], params["b2"], part=part, forbid=FORBID
-        )
-        J, dZ2 = checks.call_student(softmax_cross_entropy, Z2, y, part=part, forbid=FORBID)
-        J = float(_number(J)) + l2 * float(np.sum(params["W1"] ** 2) + np.sum(params["W2"] ** 2))
-        dA1, dW2, db2 = checks.call_student(affine_backward, dZ2, cache2, part=part, forbid=FORBID)
-        dZ1 = dA1 * (Z1 > 0)
-        _, dW1, db1 = checks.call_student(affine_backward, dZ1, cache1, part=part, forbid=FORBID)
-        grads = {
-            "W1": dW1 + 2 * l2 * params["W1"],
-            "b1": db1,
-            "W2": dW2 + 2 * l2 * params["W2"],
-            "b2": db2,
-        }
-        return _Chained((J, grads), None)
-    except checks.CheckFailure:  # not written, or not the student's own work: no chain
+        Z2, cache2 = forward(A1, W2, b2)
+        got = call(softmax_cross_entropy, Z2, y)
+        slip(got, lambda: softmax_ce_reference(Z2, y), _softmax_ce_mistakes(Z2, y))
+        J, dZ2 = float(_number(got[0])), np.asarray(got[1], dtype=np.float64)
+    except (_NotASlip, checks.CheckFailure):
         return _Chained(None, None)
-    except Exception as exc:  # noqa: BLE001 (the chain itself fails: compared with the answer's)
+    try:  # from here on only the student's backward results may fail the chain
+        J = J + l2 * float(np.sum(W1**2) + np.sum(W2**2))
+        dA1, dW2, db2 = backward(dZ2, cache2, A1, W2, b2)
+        dZ1 = dA1 * (Z1 > 0)
+        _, dW1, db1 = backward(dZ1, cache1, X, W1, b1)
+        grads = {"W1": dW1 + 2 * l2 * W1, "b1": db1, "W2": dW2 + 2 * l2 * W2, "b2": db2}
+        return _Chained((J, grads), None)
+    except (_NotASlip, checks.CheckFailure):
+        return _Chained(None, None)
+    except Exception as exc:  # noqa: BLE001 (the chain's arithmetic fails on a slip's shape)
         if type(exc).__name__ == "KernelGone":
             raise
         return _Chained(None, exc)
@@ -714,6 +779,44 @@ def _agrees(
     except checks.CheckFailure:
         return False
     return True
+
+
+def _square_twin_agrees(
+    func: Callable,
+    X: Array,
+    y: Array,
+    params: Mapping[str, Array],
+    l2: float,
+    pieces: Sequence[Callable],
+    part: str,
+) -> bool:
+    """Whether the student's network equals the chain of their own functions on a network of
+    the same batch whose weight matrices are all square, where a slip that breaks the chain's
+    shapes (a transposed ``dW``) still gives numbers.
+
+    An error alone proves little: ``raise ValueError(...)`` with the words the chain runs into
+    costs nothing to write. On the square twin the same slip gives wrong numbers, and only a
+    network that really chains the student's functions gives the same ones: the whole result
+    is compared (the cost and every gradient), whichever of them the failed check was about.
+    """
+    n = max(X.shape[0], params["W1"].shape[0], params["W2"].shape[0], 2)
+    seed = zlib.crc32(np.ascontiguousarray(X).tobytes()) % 2**31
+    X2, y2, params2 = network_case(seed, n0=n, n1=n, K=n, m=X.shape[1])
+    composed = _compose(pieces, X2, y2, params2, l2, part).result
+    if composed is None:
+        return False
+    J_ref, grads_ref = network_reference(X2, y2, params2, l2)
+    if _agrees(*composed, J_ref, grads_ref, None):
+        return False
+    copies = {k: v.copy() for k, v in params2.items()}
+    try:
+        got = checks.call_student(func, X2.copy(), y2.copy(), copies, l2, part=part, forbid=FORBID)
+        J, grads = _results("two_layer_loss_and_grads", got, ("J", "grads"))
+    except Exception as exc:  # noqa: BLE001 (no numbers: no credit)
+        if type(exc).__name__ == "KernelGone":
+            raise
+        return False
+    return _agrees(_number(J), grads, *composed, None)
 
 
 def check_two_layer(
@@ -765,7 +868,11 @@ def check_two_layer(
         if type(exc).__name__ == "KernelGone" or pieces is None:
             raise
         chained = _compose(pieces, X, y, params, l2, part)
-        if chained.raised is not None and _same_error(exc, chained.raised):
+        if (
+            chained.raised is not None
+            and _same_error(exc, chained.raised)
+            and _square_twin_agrees(func, X, y, params, l2, pieces, part)
+        ):
             print(
                 f"{name}: your function fails ({type(exc).__name__}: {str(exc)[:200]}) exactly as "
                 f"the network chained from {yours}"

@@ -240,10 +240,7 @@ def check_affine_forward(
     got = checks.call_student(func, A_prev.copy(), W.copy(), b.copy(), part=part, forbid=FORBID)
     Z, cache = _results(name, got, ("Z", "cache"))
     expected, _ = affine_forward(A_prev, W, b)
-    mistakes = {
-        "you forgot to add the bias b (it is added to every column of the product).": W @ A_prev
-    }
-    checks.check_array(f"Z from {name}", Z, expected, mistakes=mistakes)
+    checks.check_array(f"Z from {name}", Z, expected, mistakes=affine_forward_mistakes(A_prev, W))
     if not isinstance(cache, (tuple, list)) or len(cache) != 3:
         raise checks.CheckFailure(
             f"The cache from {name} should be the tuple (A_prev, W, b), but it is "
@@ -260,6 +257,13 @@ def check_affine_forward(
                 name=f"cache from {name}",
                 problem="wrong_cache",
             )
+
+
+def affine_forward_mistakes(A_prev: Array, W: Array) -> dict[str, Array]:
+    """Known wrong answers of ``Z`` from ``affine_forward``, keyed by what went wrong."""
+    return {
+        "you forgot to add the bias b (it is added to every column of the product).": W @ A_prev
+    }
 
 
 def affine_mistakes(A_prev: Array, W: Array, dZ: Array) -> list[dict[str, Array]]:
@@ -337,9 +341,14 @@ def check_relu_forward(
         f"A from {name}",
         A,
         expected,
-        mistakes={"you kept the negative entries and zeroed the positive ones.": np.minimum(Z, 0)},
+        mistakes=relu_forward_mistakes(Z),
     )
     _check_cache(name, cache, Z, "Z, the array you received")
+
+
+def relu_forward_mistakes(Z: Array) -> dict[str, Array]:
+    """Known wrong answers of ``A`` from ``relu_forward``, keyed by what went wrong."""
+    return {"you kept the negative entries and zeroed the positive ones.": np.minimum(Z, 0)}
 
 
 def relu_backward_mistakes(Z: Array, dA: Array) -> dict[str, Array]:
@@ -710,6 +719,10 @@ def network_mistakes(
     return mistakes_J, per_name
 
 
+class _NotASlip(Exception):
+    """A student's layer gave, inside the chain, what no test of its own would charge."""
+
+
 def _compose(
     layers: Sequence[Callable],
     X: Array,
@@ -720,35 +733,64 @@ def _compose(
 ) -> tuple[float, dict[str, Array]] | None:
     """``(J, grads)`` of the network built from a student's layers of part (a), chained as the
     reference chains its own (the output layer and the penalty are the reference's); None when
-    the layers cannot be chained (not written, an error, a result of the wrong kind)."""
+    the layers cannot be chained (not written, an error, a result of the wrong kind).
+
+    Every result of a layer is compared here with the reference layer on the same inputs (the
+    chain's, made of the student's earlier results): it must be the right answer or one of
+    that layer's usual slips (:func:`course.checks.recognised`), or the chain gives None. A
+    layer that answers its own tests right and something else inside the chain is charged by
+    nothing, so it earns no credit.
+    """
+    from course.layers import affine_backward as ref_affine_backward
+
     affine_forward, affine_backward, relu_forward, relu_backward = layers
     L = _depth(params)
+    m = X.shape[1]
+
+    def call(func: Callable, *args: Any) -> Any:
+        return checks.call_student(func, *args, part=part, forbid=FORBID)
+
+    def slip(results: Sequence[Any], wants: Sequence[Array], mistakes: Sequence[Any]) -> None:
+        for got, want, known in zip(results, wants, mistakes, strict=True):
+            if not checks.recognised(got, want, m=m, mistakes=known):
+                raise _NotASlip
+
+    def pair(got: Any) -> tuple[Array, Any]:
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            raise _NotASlip
+        return np.asarray(got[0], dtype=np.float64), got[1]
+
     try:
-        A, caches = X, []
+        A, trail = X, []
         for l in range(1, L + 1):
-            Z, affine = checks.call_student(
-                affine_forward, A, params[f"W{l}"], params[f"b{l}"], part=part, forbid=FORBID
-            )
+            W, b = params[f"W{l}"], params[f"b{l}"]
+            Z, affine = pair(call(affine_forward, A, W, b))
+            slip([Z], [W @ A + b], [affine_forward_mistakes(A, W)])
             act = None
             if l < L:
-                A, act = checks.call_student(relu_forward, Z, part=part, forbid=FORBID)
-            caches.append((affine, act))
-        Z = np.asarray(Z, dtype=np.float64)
-        m = Z.shape[1]
+                A_next, act = pair(call(relu_forward, Z))
+                slip([A_next], [np.maximum(Z, 0)], [relu_forward_mistakes(Z)])
+            trail.append((A, W, b, Z, affine, act))
+            if l < L:
+                A = A_next
         T = _one_hot(y, Z.shape[0])
         J = float(np.mean(_logsumexp(Z)[0] - np.sum(T * Z, axis=0)))
         J += l2 * sum(float(np.sum(params[f"W{l}"] ** 2)) for l in range(1, L + 1))
         dZ = (np.exp(Z - _logsumexp(Z)) - T) / m
         grads: dict[str, Array] = {}
         for l in range(L, 0, -1):
-            affine, _ = caches[l - 1]
-            dA, dW, db = checks.call_student(affine_backward, dZ, affine, part=part, forbid=FORBID)
-            grads[f"W{l}"] = np.asarray(dW, dtype=np.float64) + 2.0 * l2 * params[f"W{l}"]
-            grads[f"b{l}"] = np.asarray(db, dtype=np.float64)
+            A_prev, W, b, _, affine, _ = trail[l - 1]
+            got = call(affine_backward, dZ, affine)
+            if not isinstance(got, (tuple, list)) or len(got) != 3:
+                raise _NotASlip
+            slip(got, ref_affine_backward(dZ, (A_prev, W, b)), affine_mistakes(A_prev, W, dZ))
+            dA, dW, db = (np.asarray(g, dtype=np.float64) for g in got)
+            grads[f"W{l}"] = dW + 2.0 * l2 * W
+            grads[f"b{l}"] = db
             if l > 1:
-                dZ = checks.call_student(
-                    relu_backward, dA, caches[l - 2][1], part=part, forbid=FORBID
-                )
+                Z_prev, act = trail[l - 2][3], trail[l - 2][5]
+                dZ = np.asarray(call(relu_backward, dA, act), dtype=np.float64)
+                slip([dZ], [dA * (Z_prev > 0)], [relu_backward_mistakes(Z_prev, dA)])
         return J, grads
     except Exception as exc:  # noqa: BLE001 (any failure: the layers cannot be chained)
         if type(exc).__name__ == "KernelGone":

@@ -391,32 +391,37 @@ _LOCAL_MISTAKES: dict[str, dict[str, Callable[[list[float]], list[float]]]] = {
 }
 
 
+def _wrong_locals(step: Step, values: list[float]) -> dict[str, list[float]]:
+    """The local gradients of ``step`` (of its node operands) under each usual mistake of its
+    operation that changes them here."""
+    op = step[0]
+    right = local_gradients(step, values)
+    out: dict[str, list[float]] = {}
+    if op == "-" and type(step[1]) is int:  # only the reflected form c - v has a usual slip
+        return out
+    xs = [_operand(a, values) for a in step[1:]]
+    for text, wrong in _LOCAL_MISTAKES.get(op, {}).items():
+        try:
+            w = wrong(xs)
+        except (OverflowError, ZeroDivisionError, ValueError):
+            continue
+        w = [g for a, g in zip(step[1:], w + [0.0]) if type(a) is int][: len(right)]
+        if w != right:
+            out[text] = w
+    return out
+
+
 def _mistaken_grads(
     program: Sequence[Step], inputs: Sequence[float], values: list[float], sweeps: int
 ) -> dict[str, list[float]]:
     """Known wrong answers (``.grad`` of every node) of the usual mistakes on this program."""
     right = [local_gradients(s, values) for s in program]
+    wrongs = [_wrong_locals(s, values) for s in program]
     out: dict[str, list[float]] = {}
-    for op, table in _LOCAL_MISTAKES.items():
-        for text, wrong in table.items():
-            locals_ = []
-            changed = False
-            for step, r in zip(program, right):
-                if step[0] != op:
-                    locals_.append(r)
-                    continue
-                if op == "-" and type(step[1]) is int:  # only the reflected form c - v
-                    locals_.append(r)
-                    continue
-                xs = [_operand(a, values) for a in step[1:]]
-                try:
-                    w = wrong(xs)
-                except (OverflowError, ZeroDivisionError, ValueError):
-                    w = r
-                w = [g for a, g in zip(step[1:], w + [0.0]) if type(a) is int][: len(r)]
-                changed = changed or w != r
-                locals_.append(w)
-            if changed:
+    for table in _LOCAL_MISTAKES.values():
+        for text in table:
+            if any(text in w for w in wrongs):
+                locals_ = [w.get(text, r) for w, r in zip(wrongs, right)]
                 out[text] = sweep(program, inputs, locals_, sweeps)
     out[
         "a node used twice (a branch) gets its gradient overwritten instead of added up: "
@@ -433,6 +438,23 @@ def _mistaken_grads(
             "sweeps (only zero_grad resets it), so two sweeps leave twice its gradient."
         ] = sweep(program, inputs, right, 1)
     return out
+
+
+def _usual_locals(
+    program: Sequence[Step], measured: Sequence[Sequence[float]], values: list[float]
+) -> bool:
+    """Whether each operation's measured local gradients are its right ones or those of one of
+    its usual mistakes (:data:`_LOCAL_MISTAKES`). Part (b)'s second chance holds only then: an
+    operation that answers its own tests right and something else when measured (its kernel
+    remembers what ran before) is charged by nothing."""
+    for step, got in zip(program, measured, strict=True):
+        right = local_gradients(step, values)
+        for want in (right, *_wrong_locals(step, values).values()):
+            if len(got) == len(want) and np.allclose(got, want, rtol=1e-7, atol=1e-9):
+                break
+        else:
+            return False
+    return True
 
 
 def _own_locals(
@@ -509,11 +531,15 @@ def check_graph(
         if own_locals:
             measured = _own_locals(func, program, want_data)
             right = [local_gradients(s, want_data) for s in program]
-            if measured is not None and not np.allclose(
-                np.concatenate([np.ravel(m) for m in measured] + [[0.0]]),
-                np.concatenate([np.ravel(r) for r in right] + [[0.0]]),
-                rtol=1e-7,
-                atol=1e-9,
+            if (
+                measured is not None
+                and _usual_locals(program, measured, want_data)
+                and not np.allclose(
+                    np.concatenate([np.ravel(m) for m in measured] + [[0.0]]),
+                    np.concatenate([np.ravel(r) for r in right] + [[0.0]]),
+                    rtol=1e-7,
+                    atol=1e-9,
+                )
             ):
                 own = sweep(program, inputs, measured, sweeps)
                 if np.allclose(grad[:upto], own[:upto], rtol=1e-7, atol=1e-9):
