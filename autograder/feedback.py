@@ -115,6 +115,16 @@ _MARKUP = re.compile(r"[*`]+")
 TITLE_CHARS = 100
 
 
+#: nbgrader's automatic comment on an answer cell left as it was released (``SaveAutoGrades``)
+NO_RESPONSE = "No response."
+
+
+def _shortened(text: str) -> str:
+    """A comment on one line of the summary: its words, cut at :data:`TITLE_CHARS`."""
+    words = " ".join(text.split())
+    return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rstrip() + "…"
+
+
 def _plain(text: str) -> str:
     """Markdown of one line as plain words: emphasis and code marks and the points removed."""
     return _POINTS.sub("", _MARKUP.sub("", text)).strip().rstrip(":.")
@@ -199,6 +209,7 @@ class ReadableFeedback(NbGraderPreprocessor):
         self._part = ""
         self._parts: list[dict[str, Any]] = []
         self._tests: dict[str, dict[str, Any]] = {}
+        self._comments: list[dict[str, str]] = []
         self._waiting = _waiting_for_a_grader(resources.get("nbgrader", {}))
         nb, resources = super().preprocess(nb, resources)
         waiting = sum(float(t["points"] or 0) for t in self._tests.values() if t["score"] is None)
@@ -206,6 +217,7 @@ class ReadableFeedback(NbGraderPreprocessor):
             "parts": self._parts,
             "tests": self._tests,
             "waiting_points": waiting,  # points a grader has still to give
+            "comments": self._comments,  # the comments on the student's answers, in order
         }
         return nb, resources
 
@@ -223,6 +235,17 @@ class ReadableFeedback(NbGraderPreprocessor):
                 self._clean(output, own)
         if meta.get("grade") or meta.get("task"):
             self._record(cell, meta)
+        comment = str(meta.get("comment") or "").strip()
+        if comment and (meta.get("solution") or meta.get("task")):
+            self._comments.append(
+                {
+                    "grade_id": str(meta.get("grade_id", "")),
+                    "part": self._part,
+                    "text": _shortened(comment),
+                    # nbgrader's own words for an answer cell left as released, not a person's
+                    "by": "nbgrader" if comment == NO_RESPONSE else "grader",
+                }
+            )
         return cell, resources
 
     def _clean(self, output: NotebookNode, own_cell: int | None) -> None:

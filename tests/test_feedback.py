@@ -326,3 +326,31 @@ def test_render_math() -> None:
     assert "<mi>softmax</mi>" in render_math(r"\operatorname{softmax}(z)")
     assert '<mo lspace="0" rspace="0">/</mo>' in render_math(r"\partial J / \partial Z")
     assert render_math(r"\frac{1}{") == r'<code class="tex">$\frac{1}{$</code>'
+
+
+def test_comments_say_which_answer_and_who_made_them() -> None:
+    """The summary lists each comment on an answer once, with its part and its words: a grader's
+    comment as such, nbgrader's "No response." on an answer left blank as a note; a comment on
+    a test cell (no answer to link to) is not listed."""
+    nb = graded_ps3()
+    comments = {"a_affine_forward": "No response.", "d_two_layer": "Neat use of <b>keepdims</b>."}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade_id") in comments:
+            meta["comment"] = comments[meta["grade_id"]]
+        elif meta.get("grade_id") == "test_a_forward":
+            meta["comment"] = "A comment on a test cell."
+    page = render(nb)
+    summary = summary_of(page)
+    soup = BeautifulSoup(page, "html.parser")
+    rows = [" ".join(row.get_text(" ").split()) for row in soup.select("tr.comment")]
+    assert rows == [
+        "Note on your answer in Part (a): the affine layer No response.",
+        "Your grader's comment on your answer in Part (d): a two-layer network with weight decay "
+        "Neat use of <b>keepdims</b>.",
+    ], summary
+    assert "A comment on a test cell" not in summary
+    assert not soup.select("tr.comment b")  # the summary shows the comment as text
+    anchors = {a["name"] for a in soup.find_all("a") if a.get("name")}
+    for link in soup.select("tr.comment a"):
+        assert link["href"][1:] in anchors
