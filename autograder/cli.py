@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from autograder.box import IsolationError
 from autograder.coursedir import Course, CourseError
@@ -58,7 +59,38 @@ def cmd_grade(args: argparse.Namespace) -> int:
     if not result.outcomes and not result.kept:
         print(f"no submission of {args.assignment} found in {args.folder}", file=sys.stderr)
         return 1
+    if not args.no_similarity:
+        print(similarity_section(args, result.csv.parent))
     return 2 if result.errors and args.strict else 0
+
+
+def similarity_section(args: argparse.Namespace, out) -> str:
+    """The similarity of the graded folder (``similarity`` with its defaults), as the last
+    section of the grade run: a line, the pages written beside the CSV."""
+    from autograder import similarity
+
+    try:
+        result = similarity.run(
+            _course(args).root,
+            args.assignment,
+            Path(args.folder),
+            layout=args.layout,
+            regex=args.student_regex,
+        )
+    except Exception as exc:  # noqa: BLE001 (the grades are saved: this section only reports)
+        return f"similarity:  not compared ({type(exc).__name__}: {exc})"
+    page = similarity.write_html(result, Path(out) / "similarity.html")
+    similarity.write_json(result, Path(out) / "similarity.json")
+    students = [p for p in result.flagged if p.kind == "students"]
+    course = [p for p in result.flagged if p.kind != "students"]
+    if not result.flagged:
+        found = "no pair of submissions above the threshold, no answer like the course's code"
+    else:
+        found = (
+            f"{len(students)} pair(s) of submissions unusually alike, "
+            f"{len(course)} answer(s) like the course's own code"
+        )
+    return f"similarity:  {found}: {page}"
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -69,8 +101,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_similarity(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from autograder import similarity
 
     course = _course(args)
@@ -192,6 +222,11 @@ def parser() -> argparse.ArgumentParser:
         "assignment's name. Replaces the built-in rules.",
     )
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--no-similarity",
+        action="store_true",
+        help="do not compare the submissions at the end (see the similarity command)",
+    )
     g.add_argument(
         "--strict", action="store_true", help="exit with status 2 when a submission has an error"
     )

@@ -196,6 +196,12 @@ def test_the_cli_grades_the_ps1_class_in_parallel(graded) -> None:
         assert_reads_well(run.feedback[student], student)
     assert "overwritten instead of added at a branch" in run.feedback["bug_overwrite_branch"]
     assert "not course.graph" in run.feedback["bug_uses_package"]
+    # the last section: the class compared, the page written beside the CSV
+    line = next(x for x in run.stdout.splitlines() if x.startswith("similarity:"))
+    page = Path(line.rsplit(": ", 1)[1])
+    assert page.name == "similarity.html" and page.is_file(), line
+    assert "answer(s) like the course's own code" in line  # bug_uses_package, at least
+    assert "bug_uses_package" in page.read_text()
 
 
 @pytest.mark.parametrize("assignment", CLASSES)
