@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -278,8 +277,8 @@ def check_tanh_backward(
         "you multiplied by tanh itself, the layer's output A, where its derivative belongs: "
         "backprop through an activation multiplies the upstream gradient by the slope of the "
         "activation at Z, which can be written with A alone.": dA * A,
-        "you returned the slope alone: multiply it by the upstream gradient dA (the chain "
-        "rule).": 1 - A * A,
+        "you returned the slope alone: multiply it by the upstream gradient dA (the chain rule).": 1
+        - A * A,
     }
     checks.check_array(f"dZ from {name}", got, dA * (1 - A * A), mistakes=mistakes)
     _fd(lambda z: float(np.sum(dA * np.tanh(z))), Z, got, f"dZ from {name}")
@@ -655,6 +654,11 @@ def check_overfit(
         )
 
 
+def _rate(lrs: Sequence[float], i: int, hidden: str | None) -> str:
+    """Rate ``i`` of a sweep: its value in a visible case, its place in a hidden one."""
+    return f"lr = {lrs[i]:g}" if hidden is None else f"rate {i + 1} of {len(lrs)}"
+
+
 def check_sweep(
     func: Callable,
     X: Array,
@@ -689,8 +693,7 @@ def check_sweep(
     losses = _floats(f"the final losses from {name}", losses, len(lrs))
     if took > SWEEP_SECONDS:
         raise checks.CheckFailure(
-            f"Your lr_sweep took {took:.0f} s ({name}); it may take at most "
-            f"{SWEEP_SECONDS:.0f} s.",
+            f"Your lr_sweep took {took:.0f} s ({name}); it may take at most {SWEEP_SECONDS:.0f} s.",
             name=name,
             problem="too_slow",
         )
@@ -705,7 +708,8 @@ def check_sweep(
         if bad:
             i = bad[0]
             lines = "\n".join(
-                f"    lr = {lrs[j]:g}: expected {want[j]:.6g}, got {losses[j]:.6g}" for j in bad
+                f"    {_rate(lrs, j, hidden)}: expected {want[j]:.6g}, got {losses[j]:.6g}"
+                for j in bad
             )
             hints = []
             if i > 0 and abs(losses[0] - want[0]) <= 1e-6 + 1e-5 * abs(want[0]):
@@ -761,9 +765,11 @@ def check_sweep(
             )
         likely = f"\n  Likely bug: {found.message}" if found is not None else ""
         raise checks.CheckFailure(
-            f"The rate chosen by {name} is {checks._short(best)}, but the lowest of your final "
-            f"losses among the runs that did not diverge is {losses[lrs.index(right)]:.6g}, at "
-            f"lr = {right:g}: choose that one.{likely}",
+            f"The rate chosen by {name}"
+            + (f" is {checks._short(best)}, but" if hidden is None else " is not the right one:")
+            + f" the lowest of your final losses among the runs that did not diverge is "
+            f"{losses[lrs.index(right)]:.6g}, at {_rate(lrs, lrs.index(right), hidden)}: "
+            f"choose that one.{likely}",
             name=name,
             problem="wrong_choice",
             diagnoses=[found] if found is not None else [],
