@@ -63,6 +63,7 @@ KERNEL = (
     "layer_case",
     "loss_case",
     "tiny_batch",
+    "residual_case",
     "sweep_case",
     "loss_curves",
     "plot_loss_curves",
