@@ -39,7 +39,7 @@ def test_nbgrader_reads_the_course_configuration():
     assert Path(coursedir.root).resolve() == ROOT
     api = NbGraderAPI(coursedir, config=config)
     sources = sorted(p.name for p in (ROOT / "source_assignments").iterdir() if p.is_dir())
-    assert sources == ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6"]
+    assert sources == ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7"]
     assert set(sources) <= set(api.get_source_assignments())
 
 

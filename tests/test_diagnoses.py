@@ -37,7 +37,7 @@ def support(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
     """The support modules, imported from copies (no ``__pycache__`` in the repository), as the
     notebooks import them."""
     modules = {}
-    for assignment in ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6"):
+    for assignment in ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7"):
         folder = tmp_path_factory.mktemp(assignment)
         shutil.copy(SOURCES / assignment / f"{assignment}_support.py", folder)
         name = f"{assignment}_support"
@@ -886,7 +886,7 @@ def test_the_other_problem_sets_hide_the_inputs_of_hidden_cases_too(support) -> 
     assert "lr = 0.05, beta = 0.8" in str(info.value)
 
 
-@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6"])
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7"])
 def test_every_hidden_check_names_its_kind_and_no_visible_one_does(assignment: str) -> None:
     nb = json.loads((SOURCES / assignment / f"{assignment}.ipynb").read_text())
     hidden_calls = visible_calls = 0

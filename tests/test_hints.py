@@ -28,7 +28,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "source_assignments"
 CHECKS = ROOT / "course" / "checks.py"
-ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4")
+ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4", "ps7")
 
 SIGMOID_STABLE = (
     "np.exp(-np.abs(z))",
@@ -167,6 +167,41 @@ SOLUTIONS: dict[str, tuple[str, ...]] = {
         "m_hat / (",
         "lr * m_hat",
         "lr m_hat",
+    ),
+    "ps7": (
+        # (a) the six repairs
+        "dZ / m",
+        "dZ /= m",
+        "dZ = dZ / m",
+        "(P - T) / m",
+        "(P - Y) / m",
+        "(Yhat - Y) / m",
+        "Yhat - Y",
+        "dZ @ A_prev.T",
+        "dZ A_prev^T",
+        "W.T @ dZ",
+        "1 - A * A",
+        "1 - A**2",
+        "1 - A^2",
+        "1 - tanh(Z)^2",
+        "1 - np.tanh(Z)**2",
+        "dA + W.T @ dZ",
+        "dA += W.T @ dZ",
+        "dOut + W.T @ dZ",
+        "dOut + W^T dZ",
+        "dOut.sum(axis=1",
+        "sum(dOut, axis=1",
+        "(dOut * Z).sum(axis=1",
+        # (b) the sanity checks
+        "np.sqrt(2.0 / n0)",
+        "sqrt(2 / n0)",
+        "0.01 * rng",
+        "rng.normal(0.0, 0.01",
+        "v.copy() for k, v in params",
+        "copy.deepcopy(params)",
+        "lrs[np.argmin(",
+        "lrs[best]",
+        "math.isfinite(J) else math.inf",
     ),
 }
 

@@ -355,7 +355,7 @@ def test_sample_class_notebooks_give_no_finding(path, tmp_path):
             assert cell(repaired, gid).source == c.source  # the student's answers stay
 
 
-@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6"])
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7"])
 def test_the_release_version_is_what_nbgrader_releases(assignment):
     """The blank sample is nbgrader's release: our stubs and hidden-test removal match it."""
     ref = reference(assignment)

@@ -34,7 +34,8 @@ SOURCE = ROOT / "source_assignments"
 #: predict gives the classes of a ReLU network (no cost, no gradient) and TEST_FUNCTIONS are the
 #: functions part (c) differentiates, whose gradients only the tests hold; ps6's cases are
 #: programs (plain data) whose generator evaluates steps on floats to keep them finite, with no
-#: gradient of any kind.
+#: gradient of any kind. ps7's cases are seeded arrays (sweep_case draws a start of the network,
+#: no loss or gradient) and its loss curves are drawn from formulas, not from training.
 APPROVED = {
     "ps1": {
         "KERNEL", "BINARY", "UNARY", "Value", "TYPE_CHECKING", "GraphCase", "describe",
@@ -60,6 +61,10 @@ APPROVED = {
     "ps6": {
         "KERNEL", "BINARY", "UNARY", "random_graph", "micrograd_example", "_apply_float",
         "_operand",
+    },
+    "ps7": {
+        "KERNEL", "layer_case", "loss_case", "residual_case", "tiny_batch", "sweep_case",
+        "loss_curves", "plot_loss_curves",
     },
 }  # fmt: skip
 #: what a support module may import at its top level (modules and typing names, no code of ours
@@ -134,7 +139,7 @@ def test_every_other_name_raises_the_reference_error(assignment, view):
 
 def test_the_named_references_are_out_of_reach(view):
     """The routes to a full score that were open before the view, one per assignment."""
-    ps1, ps2, ps3, ps4, ps5, ps6 = (view(f"ps{n}") for n in range(1, 7))
+    ps1, ps2, ps3, ps4, ps5, ps6, ps7 = (view(f"ps{n}") for n in range(1, 8))
     for module, name in [
         (ps1, "gate_reference"),
         (ps1, "direct_indirect_reference"),
@@ -162,12 +167,19 @@ def test_the_named_references_are_out_of_reach(view):
         (ps6, "sweep"),
         (ps6, "evaluate"),
         (ps6, "numeric_gradients"),
+        (ps7, "sweep_reference"),
+        (ps7, "network_loss"),
+        (ps7, "_loss_and_grads"),
+        (ps7, "_ce"),
+        (ps7, "_logsumexp"),
+        (ps7, "_one_hot"),
+        (ps7, "check_softmax_ce"),
     ]:
         assert not hasattr(module, "__dict__") or name not in vars(module), name
         with pytest.raises(ImportError):
             getattr(module, name)
     # the functions the view keeps cannot reach them either
-    for module in (ps1, ps2, ps3, ps4, ps5, ps6):
+    for module in (ps1, ps2, ps3, ps4, ps5, ps6, ps7):
         for value in vars(module).values():
             if getattr(value, "__module__", None) == module.__name__ and hasattr(
                 value, "__globals__"
@@ -226,6 +238,19 @@ def test_what_the_notebooks_use_still_works(view):
     assert ps6.random_graph(0, steps=6, inputs=2) == full6.random_graph(0, steps=6, inputs=2)
     assert ps6.micrograd_example() == full6.micrograd_example()
     assert ps6.BINARY + ps6.UNARY == full6.BINARY + full6.UNARY
+
+    # ps7: the cases of the scratch cells are the same numbers, and the figure of part (c) draws
+    ps7, full7 = view("ps7"), _full("ps7")
+    for a, b in (
+        (ps7.layer_case(0, 3, 2, 4), full7.layer_case(0, 3, 2, 4)),
+        (ps7.residual_case(1, 3, 4), full7.residual_case(1, 3, 4)),
+        (ps7.loss_case(2, 3, 4), full7.loss_case(2, 3, 4)),
+    ):
+        assert all(np.array_equal(a[k], b[k]) for k in b)
+    a, b = ps7.sweep_case(0), full7.sweep_case(0)
+    assert np.array_equal(a[0], b[0]) and all(np.array_equal(a[2][k], b[2][k]) for k in b[2])
+    assert all(np.array_equal(x, y) for x, y in zip(ps7.tiny_batch(3), full7.tiny_batch(3)))
+    assert len(ps7.plot_loss_curves().axes) == 4
 
 
 def test_probes_get_a_plain_attribute_error(view):

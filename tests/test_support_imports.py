@@ -21,7 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "source_assignments"
-ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6")
+ASSIGNMENTS = ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7")
 DONE = "-- all cells ran --"
 SCRATCH = "-- scratch --"
 
@@ -93,6 +93,20 @@ program, inputs = support.random_graph(0, steps=6, inputs=2)
 print(program, inputs, grads_of(program, inputs))
 program, inputs = support.micrograd_example()
 print(grads_of(program, inputs)[1][:2], chain_of(1000, 0.5, 1.001))
+""",
+    "ps7": """
+case = support.loss_case(0, K=3, m=4)
+Z, y = case["Z"], case["y"]
+J, dZ = broken_softmax_ce(Z, y)
+print(rel_error(dZ, grad_check(lambda z: broken_softmax_ce(z, y)[0], Z)))
+print(fixed_residual_backward(support.residual_case(0, 3, 4)["dOut"], (Z, np.eye(3), Z)))
+X, y = support.tiny_batch(0)
+print(loss_and_grads(X, y, init_params([4, 16, 3], 0))[0], math.log(3))
+params, losses = overfit_tiny_batch(X, y, 3, seed=0)
+print(losses[0], losses[-1])
+X, y, params = support.sweep_case(0)
+print(lr_sweep(X, y, params, [0.1, 1.0], 5))
+print(support.loss_curves()["D"][0][:3])
 """,
 }
 
