@@ -311,6 +311,43 @@ def test_both_forms_of_the_derivative_are_accepted(support: ModuleType) -> None:
             support.check_stable("sigmoid", fprime, z, "part (a)", label="sigmoid_prime")
 
 
+def test_a_derivative_unstable_only_through_its_sigmoid_is_charged_once(
+    support: ModuleType, capsys: pytest.CaptureFixture
+) -> None:
+    def naive(z):
+        return 1 / (1 + np.exp(-z))
+
+    def built_on_naive(z):
+        s = naive(z)
+        return s * (1 - s)
+
+    def own_naive(z):  # overflows by itself: inf / inf = nan
+        e = np.exp(-z)
+        return e / (1 + e) ** 2
+
+    z = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    args = ("sigmoid", built_on_naive, z, "(a)")
+    support.check_stable(*args, label="sigmoid_prime", forward=naive)
+    assert "inherits the overflow of your sigmoid" in capsys.readouterr().out
+    with pytest.raises(AssertionError, match="not stable"):  # without its sigmoid: its own
+        support.check_stable(*args, label="sigmoid_prime")
+    for fprime, sigmoid in ((own_naive, naive), (own_naive, _stable_sigmoid)):
+        message = _fails(
+            support.check_stable,
+            "sigmoid",
+            fprime,
+            z,
+            "(a)",
+            label="sigmoid_prime",
+            forward=sigmoid,
+        )
+        assert "not stable" in message
+    for z in support.large_inputs(203):  # the hidden cases too
+        support.check_stable(
+            "sigmoid", built_on_naive, z, "(a)", label="sigmoid_prime", forward=naive, hidden="x"
+        )
+
+
 def test_the_messages_name_the_usual_mistakes(support: ModuleType) -> None:
     z = np.array([-2.0, 0.0, 3.0])
 

@@ -44,8 +44,8 @@ GRADED = {  # grade_id -> points
     "test_c_momentum": 3,
     "test_c_adam": 3,
     "test_c_adam_more": 2,
-    "test_d_train": 3,
-    "test_d_more": 3,
+    "test_d_train": 2,
+    "test_d_more": 4,
 }
 
 pytestmark = pytest.mark.slow

@@ -2,10 +2,11 @@
 
 Each submission of ``autograder/sample_class/<assignment>/`` is the released notebook with a
 student's answers in it. When the locked cells of an assignment change (its instructions, its
-tests, their tags), this releases every assignment with ``nbgrader generate_assignment`` into a
-temporary copy of the course and puts into every submission, for each locked cell of the
-release, the released source, checksum (nbgrader validate reports a locked cell whose checksum
-is stale as changed) and tags. The answer cells, the student's own cells and the outputs stay
+tests, their points or tags), this releases every assignment with ``nbgrader
+generate_assignment`` into a temporary copy of the course and puts into every submission, for
+each locked cell of the release, the released source, checksum (nbgrader validate reports a
+locked cell whose checksum is stale as changed), points (the integrity check reports other
+points as tampering) and tags. The answer cells, the student's own cells and the outputs stay
 as they are. ``--check`` changes nothing and exits with 1 when a submission is out of date.
 
 Then rebuild the integrity cases, which are made from ps1's sample class:
@@ -53,8 +54,8 @@ def _grade_id(cell: nbformat.NotebookNode) -> str | None:
 
 
 def follow(nb: nbformat.NotebookNode, released: nbformat.NotebookNode) -> bool:
-    """Give ``nb``'s locked cells the source, checksum and tags of ``released``; True if
-    anything changed."""
+    """Give ``nb``'s locked cells the source, checksum, points and tags of ``released``; True
+    if anything changed."""
     locked = {
         _grade_id(c): c for c in released.cells if c.metadata.get("nbgrader", {}).get("locked")
     }
@@ -68,6 +69,13 @@ def follow(nb: nbformat.NotebookNode, released: nbformat.NotebookNode) -> bool:
             cell.source, changed = ref.source, True
         if cell.metadata["nbgrader"].get("checksum") != want_checksum:
             cell.metadata["nbgrader"]["checksum"], changed = want_checksum, True
+        want_points = ref.metadata["nbgrader"].get("points")
+        if cell.metadata["nbgrader"].get("points") != want_points:
+            if want_points is None:
+                cell.metadata["nbgrader"].pop("points", None)
+            else:
+                cell.metadata["nbgrader"]["points"] = want_points
+            changed = True
         tags = ref.metadata.get("tags")
         if cell.metadata.get("tags") != tags:
             if tags:

@@ -7,9 +7,10 @@
 # $J$ and a Jacobian $\mathbf{J}$. Every formula is evaluated at a point and checked against
 # centred finite differences.
 #
-# Prepares for problem set 1 (ps1, computational graphs), with notebooks 02 and 03. The exercises
-# in the text check your answer when you run their cell; after trying, `solution("name")` prints a
-# worked answer.
+# Prepares for problem set 1 (ps1, computational graphs), with notebooks 02 and 03, and for
+# problem set 6 (ps6, your own autograd engine), which builds on them and on problem set 1. The
+# exercises in the text check your answer when you run their cell; after trying,
+# `solution("name")` prints a worked answer.
 #
 # ## What you will be able to do
 #

@@ -8,9 +8,10 @@
 # the scalar engine `course.graph`, works the three examples of the lectures number by number,
 # and measures what a backward sweep costs.
 #
-# Prepares for problem set 1 (ps1, computational graphs), with notebooks 01 and 03. The exercises
-# in the text check your answer when you run their cell; after trying, `solution("name")` prints a
-# worked answer.
+# Prepares for problem set 1 (ps1, computational graphs), with notebooks 01 and 03, and for
+# problem set 6 (ps6, your own autograd engine), which builds on them and on problem set 1. The
+# exercises in the text check your answer when you run their cell; after trying,
+# `solution("name")` prints a worked answer.
 #
 # ## What you will be able to do
 #

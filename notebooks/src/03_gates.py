@@ -8,9 +8,10 @@
 # notebook goes through them, collapses the sigmoid into a single gate, looks at the tanh gate in
 # its flat region, and ends with the gate objects an implementation is built from.
 #
-# Prepares for problem set 1 (ps1, computational graphs), with notebooks 01 and 02. The exercises
-# in the text check your answer when you run their cell; after trying, `solution("name")` prints a
-# worked answer.
+# Prepares for problem set 1 (ps1, computational graphs), with notebooks 01 and 02, and for
+# problem set 6 (ps6, your own autograd engine), which builds on them and on problem set 1. The
+# exercises in the text check your answer when you run their cell; after trying,
+# `solution("name")` prints a worked answer.
 #
 # ## What you will be able to do
 #

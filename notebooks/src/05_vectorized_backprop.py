@@ -10,8 +10,8 @@
 # and against the package's matrix backprop in `course.mlp.MLP`.
 #
 # Prepares for problem set 3 (ps3, matrix backprop) with notebook 06, and problem set 5 (ps5, a
-# network of any depth) with notebooks 06 and 07. The exercises in the text check your answer when
-# you run their cell; after trying, `solution("name")` prints a worked answer.
+# network of any depth) with notebooks 06, 07 and 08. The exercises in the text check your answer
+# when you run their cell; after trying, `solution("name")` prints a worked answer.
 #
 # ## What you will be able to do
 #
