@@ -46,13 +46,12 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     c.nbgrader("generate_assignment", "ps3")
     for student in EXPECTED:
         shutil.copy(SAMPLE / f"{student}.ipynb", c.submission_folder(student) / "ps3.ipynb")
-    for how in HOSTILE:
+    for how, answers in HOSTILE.items():
         nb = nbformat.read(SAMPLE / "correct.ipynb", as_version=4)
         for cell in nb.cells:
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == "a_affine_backward":
-                cell.source = HOSTILE_PIECES.format(how=how)
-            if cell.metadata.get("nbgrader", {}).get("grade_id") == "d_two_layer":
-                cell.source = FORGED[how]
+            cell.source = answers.get(
+                cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source
+            )
         nbformat.write(nb, c.submission_folder(f"hostile_{how}") / "ps3.ipynb")
     c.nbgrader("autograde", "ps3")
     c.nbgrader("generate_feedback", "ps3")
@@ -357,10 +356,11 @@ def two_layer_loss_and_grads(X, y, params, l2):
     "pieces",
     [
         _backward(dW="(dZ @ A_prev.T).T") + _softmax_ce(),  # fails as its own chain fails
+        _backward(dA="dZ.T @ W") + _softmax_ce(),  # fails too, where dA meets the ReLU's mask
         _backward() + _softmax_ce(dZ="P - T"),  # no 1/m
         _backward() + _softmax_ce(dZ="(T - P) / m"),  # a sign
     ],
-    ids=["transposed_dW", "no_mean", "sign"],
+    ids=["transposed_dW", "transposed_dA", "no_mean", "sign"],
 )
 def test_part_d_on_wrong_functions_of_a_and_b_keeps_its_points(
     support: ModuleType, pieces: str, capsys: pytest.CaptureFixture
@@ -430,17 +430,115 @@ def two_layer_loss_and_grads(X, y, params, l2):
 }
 
 
-HOSTILE = ("zeros", "transposes")  # also graded through the sandbox, in the module's course
+# Replays: the grader's chain sends the case's intermediate values (the hidden layer, the
+# gradients between layers) into the kernel, through the student's functions; a part (d) that
+# records them and answers a later check of the same case, or the square twin, from the record
+# computes no network at all. Part (d)'s answers of a case are asked for before any chain.
+REPLAY_ACROSS_CHECKS = {
+    "a_affine_backward": """
+_REC, _CUR = {}, [None]
+
+def affine_backward(dZ, cache):  # right in its own tests; records what the chain feeds it
+    A_prev, W, b = cache
+    dA, dW, db = W.T @ dZ, dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+    if _CUR[0] is not None:
+        db = -db  # a usual slip, so that the chain differs from the reference
+        _REC[_CUR[0]].append((dW, db, dZ))
+    return dA, dW, db
+""",
+    "d_two_layer": """
+def two_layer_loss_and_grads(X, y, params, l2):
+    key = X.tobytes()
+    rec = _REC.get(key)
+    _CUR[0], _REC[key] = key, []
+    W1, W2 = params["W1"], params["W2"]
+    if rec and len(rec) == 2:  # the grader chained this case before: replay it
+        m, cols = X.shape[1], np.arange(X.shape[1])
+        J = -np.mean(np.log(m * rec[0][2][y, cols] + 1.0)) + l2 * (np.sum(W1**2) + np.sum(W2**2))
+        return float(J), {"W1": rec[1][0] + 2 * l2 * W1, "b1": rec[1][1],
+                          "W2": rec[0][0] + 2 * l2 * W2, "b2": rec[0][1]}
+    return 0.0, {k: np.zeros_like(v) for k, v in params.items()}
+""",
+}
+REPLAY_ON_THE_TWIN = {
+    "a_affine_forward": """
+_ST = {"phase": "idle", "nb": 0, "rec": {}}
+
+def affine_forward(A_prev, W, b):
+    return W @ A_prev + b, (A_prev, W, b)
+""",
+    "a_affine_backward": """
+def affine_backward(dZ, cache):
+    A_prev, W, b = cache
+    dA, dW, db = W.T @ dZ, dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+    st = _ST
+    if st["phase"] == "main":  # the grader chains the real case after (d) raised
+        st["nb"] += 1
+        if st["nb"] == 1:
+            dW = dW.ravel()  # so that the chain's weight decay raises (d)'s error
+        else:
+            st["phase"], st["nb"] = "twin", 0
+    elif st["phase"] == "twin":  # the grader chains the twin: record it
+        st["nb"] += 1
+        if st["nb"] == 1:
+            db = -db
+        st["rec"][st["nb"]] = (dA, dW, db)
+        if st["nb"] == 2:
+            st["phase"] = "replay"
+    return dA, dW, db
+""",
+    "b_softmax_ce": """
+def softmax_cross_entropy(Z, y):
+    K, m = Z.shape
+    shifted = Z - Z.max(axis=0, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=0, keepdims=True))
+    columns = np.arange(m)
+    J = -log_probs[y, columns].mean()
+    dZ = np.exp(log_probs)
+    dZ[y, columns] -= 1.0
+    dZ /= m
+    if _ST["phase"] == "twin":
+        _ST["rec"]["J"] = float(J)
+    return float(J), dZ
+""",
+    "d_two_layer": """
+def two_layer_loss_and_grads(X, y, params, l2):
+    st = _ST
+    W1, W2 = params["W1"], params["W2"]
+    if st["phase"] == "replay":
+        st["phase"] = "idle"
+        r = st["rec"]
+        pen = l2 * (np.sum(W1**2) + np.sum(W2**2))
+        return r["J"] + pen, {"W1": r[2][1] + 2 * l2 * W1, "b1": r[2][2],
+                              "W2": r[1][1] + 2 * l2 * W2, "b2": r[1][2]}
+    st["phase"], st["nb"], st["rec"] = "main", 0, {}
+    return W2.ravel() + 2 * l2 * W2  # the very error the chain is about to run into
+""",
+}
+HOSTILE = {  # graded through the sandbox, in the module's course
+    "zeros": {
+        "a_affine_backward": HOSTILE_PIECES.format(how="zeros"),
+        "d_two_layer": FORGED["zeros"],
+    },
+    "transposes": {
+        "a_affine_backward": HOSTILE_PIECES.format(how="transposes"),
+        "d_two_layer": FORGED["transposes"],
+    },
+    "replay_across_checks": REPLAY_ACROSS_CHECKS,
+    "replay_on_the_twin": REPLAY_ON_THE_TWIN,
+}
 
 
-@pytest.mark.parametrize("how", HOSTILE)
+@pytest.mark.parametrize("how", list(HOSTILE))
 def test_a_forged_part_d_earns_nothing_through_the_sandbox(course: Course, how: str) -> None:
-    """The same forgeries, submitted: parts (a) and (b) keep their points (the hostile
-    functions pass their own tests), and part (d) earns nothing but what it computes right;
-    before the chain's results were checked, they earned all of part (d)'s 10 points and 6."""
+    """The forgeries, submitted: parts (a) and (b) keep their points (the hostile functions
+    pass their own tests), and part (d) earns nothing but what it computes right. Measured
+    before each defence: the first two earned 10 and 6 of part (d)'s 10 points before the
+    chain's results were checked; the replays 5 and 10 before part (d)'s answers were asked for
+    first and the twin answered before the grader chained it."""
     got = course.scores(f"hostile_{how}")
-    assert got["test_a_backward"] == EXPECTED["correct"]["parts"]["test_a_backward"]
-    assert got["test_b_softmax_ce"] == EXPECTED["correct"]["parts"]["test_b_softmax_ce"]
+    for part in ("test_a_forward", "test_a_backward", "test_b_softmax_ce", "test_b_stable"):
+        assert got[part] == EXPECTED["correct"]["parts"][part], part
     assert got["test_d_hidden"] == 0
     # the forged "zeros" answer computes the cost right: its group (1 point) is earned honestly
     assert got["test_d_visible"] == (1 if how == "zeros" else 0)

@@ -58,6 +58,11 @@ def course(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Course]:
     c.nbgrader("generate_assignment", "ps5")
     for student in EXPECTED:
         shutil.copy(SAMPLE / f"{student}.ipynb", c.submission_folder(student) / "ps5.ipynb")
+    nb = nbformat.read(SAMPLE / "correct.ipynb", as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        cell.source = REPLAY.get(grade_id, cell.source)
+    nbformat.write(nb, c.submission_folder("hostile_replay") / "ps5.ipynb")
     c.nbgrader("autograde", "ps5")
     c.nbgrader("generate_feedback", "ps5")
     c.timings["total"] = time.perf_counter() - start
@@ -481,6 +486,53 @@ def test_a_network_on_layers_that_are_no_usual_slip_gets_no_credit(support: Modu
     layers = tuple(namespace[n] for n in names)
     assert support._compose(layers, X, y, params, 0.02, "part (b)") is None
     assert support._compose(layers, X, y, params, 0.0, "part (b)") is None
+
+
+# The grader's chain sends each layer's gradient into the kernel through the student's
+# affine_backward; a part (b) that records them and answers a later check of the same case from
+# the record computes no network. Part (b)'s answers of a case are asked for before any chain.
+REPLAY = {
+    "a_affine": """
+_REC, _CUR = {}, [None]
+
+def affine_forward(A_prev, W, b):
+    return W @ A_prev + b, (A_prev, W, b)
+
+
+def affine_backward(dZ, cache):  # right in its own tests; records what the chain feeds it
+    A_prev, W, b = cache
+    dA, dW, db = W.T @ dZ, dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+    if _CUR[0] is not None:
+        db = -db  # a usual slip, so that the chain differs from the reference
+        _REC[_CUR[0]].append((dW, db, dZ))
+    return dA, dW, db
+""",
+    "b_network": """
+def loss_and_grads(X, y, params, l2):
+    key = X.tobytes()
+    rec = _REC.get(key)
+    _CUR[0], _REC[key] = key, []
+    L = len(params) // 2
+    if rec and len(rec) == L:  # the grader chained this case before: replay it
+        grads, m, cols = {}, X.shape[1], np.arange(X.shape[1])
+        J = -np.mean(np.log(m * rec[0][2][y, cols] + 1.0))
+        J += l2 * sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, L + 1))
+        for l, (dW, db, _) in zip(range(L, 0, -1), rec):
+            grads[f"W{l}"] = dW + 2 * l2 * params[f"W{l}"]
+            grads[f"b{l}"] = db
+        return float(J), grads
+    return 0.0, {k: np.zeros_like(v) for k, v in params.items()}
+""",
+}
+
+
+def test_a_replayed_part_b_earns_nothing_through_the_sandbox(course: Course) -> None:
+    """The replay, submitted: part (a) keeps its points (the recording layers pass their own
+    tests) and part (b) earns nothing; it earned 4 of part (b)'s 10 points before part (b)'s
+    answers of a case were asked for before any check chained the case."""
+    got = course.scores("hostile_replay")
+    assert got["test_a_affine"] == EXPECTED["correct"]["parts"]["test_a_affine"]
+    assert got["test_b_visible"] == got["test_b_hidden"] == 0
 
 
 def test_the_grader_reads_every_forbidden_module(support: ModuleType) -> None:

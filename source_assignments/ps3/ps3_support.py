@@ -655,10 +655,11 @@ def _network_mistakes(
 
 class _Chained:
     """What a student's functions of parts (a) and (b) give, chained as part (d) chains them:
-    ``result`` ``(J, grads)``, or the error the chain's own arithmetic ran into (``raised``), or
-    neither: the functions cannot be chained (not written, not the student's own work, an error
-    of their own), or one of them gave, inside the chain, something other than its right answer
-    or one of its usual slips (see :func:`course.checks.recognised`), which nothing charges."""
+    ``result`` ``(J, grads)``, or the error the chain ran into (``raised``: in the chain's own
+    arithmetic or in a student's function), or neither: the functions cannot be chained (not
+    written, not the student's own work), or one of them gave, inside the chain, something other
+    than its right answer or one of its usual slips (see :func:`course.checks.recognised`),
+    which nothing charges."""
 
     def __init__(
         self, result: tuple[float, dict[str, Array]] | None, raised: Exception | None
@@ -668,6 +669,14 @@ class _Chained:
 
 class _NotASlip(Exception):
     """A student's function gave, inside the chain, what no test of its own would charge."""
+
+
+class _Raised(Exception):
+    """A student's function raised inside the chain (``error``): the chain fails with it."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _compose(
@@ -692,10 +701,12 @@ def _compose(
     def call(func: Callable, *args: Any) -> Any:
         try:
             return checks.call_student(func, *args, part=part, forbid=FORBID)
-        except Exception as exc:
+        except checks.CheckFailure as exc:  # not written, or not the student's own work
+            raise _NotASlip from exc
+        except Exception as exc:  # the student's function fails here: the chain fails alike
             if type(exc).__name__ == "KernelGone":
                 raise
-            raise _NotASlip from exc
+            raise _Raised(exc) from exc
 
     def slip(results: Any, references: Callable[[], Sequence[Any]], mistakes: Sequence) -> None:
         """Each of ``results`` is its reference or a usual slip of it."""
@@ -736,6 +747,8 @@ def _compose(
         J, dZ2 = float(_number(got[0])), np.asarray(got[1], dtype=np.float64)
     except (_NotASlip, checks.CheckFailure):
         return _Chained(None, None)
+    except _Raised as raised:
+        return _Chained(None, raised.error)
     try:  # from here on only the student's backward results may fail the chain
         J = J + l2 * float(np.sum(W1**2) + np.sum(W2**2))
         dA1, dW2, db2 = backward(dZ2, cache2, A1, W2, b2)
@@ -745,6 +758,8 @@ def _compose(
         return _Chained((J, grads), None)
     except (_NotASlip, checks.CheckFailure):
         return _Chained(None, None)
+    except _Raised as raised:
+        return _Chained(None, raised.error)
     except Exception as exc:  # noqa: BLE001 (the chain's arithmetic fails on a slip's shape)
         if type(exc).__name__ == "KernelGone":
             raise
@@ -789,25 +804,24 @@ def _square_twin_agrees(
     l2: float,
     pieces: Sequence[Callable],
     part: str,
+    only: str | None,
 ) -> bool:
-    """Whether the student's network equals the chain of their own functions on a network of
-    the same batch whose weight matrices are all square, where a slip that breaks the chain's
-    shapes (a transposed ``dW``) still gives numbers.
+    """Whether the student's network equals the chain of their own functions on a twin of the
+    case where every matrix is square (inputs, units, classes and batch all of one size n), so
+    that a slip which breaks the chain's shapes (a transposed ``dW`` or ``dA_prev``) gives
+    numbers.
 
     An error alone proves little: ``raise ValueError(...)`` with the words the chain runs into
-    costs nothing to write. On the square twin the same slip gives wrong numbers, and only a
-    network that really chains the student's functions gives the same ones: the whole result
-    is compared (the cost and every gradient), whichever of them the failed check was about.
+    costs nothing to write. On the twin the same slip gives wrong numbers, and only a network
+    that really chains the student's functions gives the same ones: the whole result is
+    compared (the cost and every gradient), whichever of them the failed check was about. The
+    student's function answers first, on a twin of its own for each check (drawn from the
+    case, the decay and the check), before the grader's chain sends the twin's hidden layer
+    and gradients into the kernel.
     """
-    n = max(X.shape[0], params["W1"].shape[0], params["W2"].shape[0], 2)
-    seed = zlib.crc32(np.ascontiguousarray(X).tobytes()) % 2**31
-    X2, y2, params2 = network_case(seed, n0=n, n1=n, K=n, m=X.shape[1])
-    composed = _compose(pieces, X2, y2, params2, l2, part).result
-    if composed is None:
-        return False
-    J_ref, grads_ref = network_reference(X2, y2, params2, l2)
-    if _agrees(*composed, J_ref, grads_ref, None):
-        return False
+    n = max(X.shape[0], params["W1"].shape[0], params["W2"].shape[0], X.shape[1], 2)
+    seed = zlib.crc32(np.ascontiguousarray(X).tobytes() + f"{l2!r}{only}".encode()) % 2**31
+    X2, y2, params2 = network_case(seed, n0=n, n1=n, K=n, m=n)
     copies = {k: v.copy() for k, v in params2.items()}
     try:
         got = checks.call_student(func, X2.copy(), y2.copy(), copies, l2, part=part, forbid=FORBID)
@@ -816,11 +830,49 @@ def _square_twin_agrees(
         if type(exc).__name__ == "KernelGone":
             raise
         return False
+    composed = _compose(pieces, X2, y2, params2, l2, part).result
+    if composed is None:
+        return False
+    J_ref, grads_ref = network_reference(X2, y2, params2, l2)
+    if _agrees(*composed, J_ref, grads_ref, None):
+        return False
     return _agrees(_number(J), grads, *composed, None)
 
 
-def check_two_layer(
+def answers_of(
     func: Callable,
+    X: Array,
+    y: Array,
+    params: Mapping[str, Array],
+    l2s: Sequence[float],
+    part: str = "part (d)",
+) -> checks.Answers:
+    """The student's ``two_layer_loss_and_grads`` on one case, for each weight decay of
+    ``l2s``, asked for at once, before any check of the case: give it to
+    :func:`check_two_layer` in place of the function when a case is checked more than once (a
+    check that chains the student's functions of parts (a) and (b) sends the case's hidden
+    layer and gradients into the kernel, where a later call could replay them)."""
+    X = np.array(X, dtype=np.float64)
+    y = np.array(y, dtype=np.int64)
+    params = {k: np.array(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
+
+    def call(l2: float) -> Any:
+        copies = {k: v.copy() for k, v in params.items()}
+        return checks.call_student(func, X.copy(), y.copy(), copies, l2, part=part, forbid=FORBID)
+
+    answers = checks.Answers(func, call, [float(l2) for l2 in l2s])
+    answers.case = _digest(X, y, params)  # type: ignore[attr-defined]
+    return answers
+
+
+def _digest(X: Array, y: Array, params: Mapping[str, Array]) -> int:
+    """A fingerprint of a case, to tell that answers belong to it."""
+    parts = [np.ascontiguousarray(a).tobytes() for a in (X, y, *(params[k] for k in KEYS))]
+    return zlib.crc32(b"|".join(parts))
+
+
+def check_two_layer(
+    func: Callable | checks.Answers,
     X: Array,
     y: Array,
     params: Mapping[str, Array],
@@ -836,11 +888,15 @@ def check_two_layer(
     ``only``: ``"J"`` checks the cost alone, ``"grads"`` the gradients alone (each its own
     points in a test), None both.
 
+    ``func``: the student's function, or its answers on this case (:func:`answers_of`), which
+    a test collects first when it checks the case more than once.
+
     ``pieces``: the student's ``(affine_forward, affine_backward, softmax_cross_entropy)``.
     When the answer is wrong but equals the network chained from those functions, and they are
     wrong on this case, the check passes and says so: the mistake is part (a)'s or (b)'s, and
     their tests charge it. So does an answer that fails with the very error the chain of those
-    functions runs into (a transposed ``dW`` that cannot take its weight decay).
+    functions runs into (a transposed ``dW`` that cannot take its weight decay), when on a
+    square twin of the case it gives the chain's numbers.
     """
     __tracebackhide__ = True
     X = np.array(X, dtype=np.float64)
@@ -855,13 +911,18 @@ def check_two_layer(
         decay = "with" if l2 else "without"
         where = _case(f"network {n0}-{n1}-{K}, batch m = {m}, {decay} weight decay", hidden)
     name = f"two_layer_loss_and_grads ({where})"
-    copies = {k: v.copy() for k, v in params.items()}
     yours = (
         "your own functions of parts (a) and (b), which are wrong on this case; their tests "
         "charge that mistake, so this check passes. Fix them and this result will be right too."
     )
+    if isinstance(func, checks.Answers):
+        answers = func
+        if getattr(answers, "case", None) != _digest(X, y, params):
+            raise ValueError("check_two_layer: these answers were collected on another case")
+    else:
+        answers = answers_of(func, X, y, params, [l2], part)
     try:
-        got = checks.call_student(func, X.copy(), y.copy(), copies, l2, part=part, forbid=FORBID)
+        got = answers.result(float(l2))
     except checks.CheckFailure:
         raise
     except Exception as exc:
@@ -871,7 +932,7 @@ def check_two_layer(
         if (
             chained.raised is not None
             and _same_error(exc, chained.raised)
-            and _square_twin_agrees(func, X, y, params, l2, pieces, part)
+            and _square_twin_agrees(answers.func, X, y, params, l2, pieces, part, only)
         ):
             print(
                 f"{name}: your function fails ({type(exc).__name__}: {str(exc)[:200]}) exactly as "
