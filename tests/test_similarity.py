@@ -5,16 +5,26 @@ of the reference solution) and ``correct`` are honest; a copy of ``rewritten`` w
 changed, comments added and independent lines swapped is a seeded copy; a student whose
 ``affine_backward`` is the course package's own, renamed, took it from ``course/layers.py``.
 The renaming is a plain whole-word substitution, independent of copydetect.
+
+The whole sample classes of ps3 and ps6 are honest too (every student wrote their own answers):
+no pair of them is flagged, while a copy of each of them, made here with ``ast`` and
+``tokenize`` (every name the student bound renamed, independent statements and two methods
+swapped), is found next to its original.
 """
 
 from __future__ import annotations
 
+import ast
+import builtins
 import inspect
+import io
+import keyword
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tokenize
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,7 +34,8 @@ import pytest
 from autograder import similarity
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT / "autograder" / "sample_class" / "ps3"
+SAMPLES = ROOT / "autograder" / "sample_class"
+SAMPLE = SAMPLES / "ps3"
 
 
 def rename(code: str, names: dict[str, str]) -> str:
@@ -72,33 +83,37 @@ def from_the_package() -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
+    """A course with ps3 and ps6 released."""
     # nbgrader runs alembic from PATH: the environment's bin first, as `make` has it
     saved = os.environ["PATH"]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
     root = tmp_path_factory.mktemp("course")
     shutil.copy(ROOT / "nbgrader_config.py", root)
-    shutil.copytree(
-        ROOT / "source_assignments" / "ps3",
-        root / "source_assignments" / "ps3",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
     from autograder.coursedir import Course
 
     try:
-        assert Course(root).release("ps3")["success"]
+        for assignment in ("ps3", "ps6"):
+            shutil.copytree(
+                ROOT / "source_assignments" / assignment,
+                root / "source_assignments" / assignment,
+                ignore=shutil.ignore_patterns("__pycache__"),
+            )
+            assert Course(root).release(assignment)["success"]
     finally:
         os.environ["PATH"] = saved
     return root
 
 
-def submit(folder: Path, students: dict[str, nbformat.NotebookNode | bytes]) -> Path:
+def submit(
+    folder: Path, students: dict[str, nbformat.NotebookNode | bytes], assignment: str = "ps3"
+) -> Path:
     for student, nb in students.items():
-        where = folder / student / "ps3"
+        where = folder / student / assignment
         where.mkdir(parents=True)
         if isinstance(nb, bytes):
-            (where / "ps3.ipynb").write_bytes(nb)
+            (where / f"{assignment}.ipynb").write_bytes(nb)
         else:
-            nbformat.write(nb, where / "ps3.ipynb")
+            nbformat.write(nb, where / f"{assignment}.ipynb")
     return folder
 
 
@@ -231,3 +246,154 @@ def test_an_unreleased_assignment_is_named(tmp_path):
 def test_a_threshold_outside_zero_one_is_refused():
     with pytest.raises(similarity.SimilarityError, match=r"in \(0, 1\]; got 50"):
         similarity.compare([], "", [], threshold=50)
+
+
+# -- the sample classes: honest students apart, copies found ------------------------------------
+
+
+def _answer_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [
+        c
+        for c in nb.cells
+        if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
+    ]
+
+
+def _bound(code: str) -> set[str]:
+    """The names ``code`` binds: parameters and targets (not ``self``, not the names of the
+    functions and classes it defines, which the tests call)."""
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names - {"self"} - set(dir(builtins)) - set(keyword.kwlist)
+
+
+def _renamed(code: str, names: dict[str, str]) -> str:
+    """``code`` with every name token in ``names`` replaced, attributes (``.data``) left."""
+    lines = code.splitlines(keepends=True)
+    edits, previous = [], None
+    for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+        if tok.type == tokenize.NAME and tok.string in names and previous != ".":
+            edits.append((tok.start, tok.end, names[tok.string]))
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            previous = tok.string
+    for (row, start), (_, end), new in reversed(edits):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + new + line[end:]
+    return "".join(lines)
+
+
+def _swapped(code: str) -> tuple[str, int]:
+    """``code`` with, in every block, the first two adjacent one-line assignments to plain
+    names that do not depend on each other swapped (neither writes a name the other one
+    uses), and the first two methods of a class moved past each other; and how many pairs
+    were swapped."""
+    lines = code.splitlines(keepends=True)
+    swaps = 0
+
+    def names(node: ast.AST) -> set[str]:
+        return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+    def targets(node: ast.stmt) -> list[ast.expr]:
+        if isinstance(node, ast.Assign):
+            return node.targets
+        return [node.target] if isinstance(node, ast.AugAssign) else []
+
+    def simple(node: ast.stmt) -> bool:
+        """A one-line assignment to plain names (``x = ...``, ``a, b = ...``, ``x += ...``)."""
+        return (
+            node.lineno == node.end_lineno
+            and bool(targets(node))
+            and all(
+                isinstance(n, ast.Name) or (isinstance(n, ast.Tuple) and n is t)
+                for t in targets(node)
+                for n in ast.walk(t)
+                if not isinstance(n, ast.expr_context)
+            )
+        )
+
+    for block in ast.walk(ast.parse(code)):
+        body = getattr(block, "body", None)
+        if not isinstance(body, list):
+            continue
+        for first, second in zip(body, body[1:]):
+            if not (simple(first) and simple(second)):
+                continue
+            wrote_1 = set().union(*(names(t) for t in targets(first)))
+            wrote_2 = set().union(*(names(t) for t in targets(second)))
+            if wrote_1 & names(second) or wrote_2 & names(first):
+                continue
+            a, b = first.lineno - 1, second.lineno - 1
+            lines[a], lines[b] = lines[b], lines[a]
+            swaps += 1
+            break
+    # then (the lines move: parsed again) two methods, which never depend on their order
+    for block in ast.walk(ast.parse("".join(lines))):
+        if not isinstance(block, ast.ClassDef):
+            continue
+        methods = [s for s in block.body if isinstance(s, ast.FunctionDef)]
+        if len(methods) >= 2 and block.body.index(methods[1]) == block.body.index(methods[0]) + 1:
+            first, second = methods[0], methods[1]
+            a0, a1 = first.lineno - 1, first.end_lineno
+            b0, b1 = second.lineno - 1, second.end_lineno
+            lines[a0:b1] = lines[b0:b1] + lines[a1:b0] + lines[a0:a1]
+            swaps += 1
+            break
+    return "".join(lines), swaps
+
+
+def _names(nb: nbformat.NotebookNode) -> set[str]:
+    return set().union(*(_bound(c.source) for c in _answer_cells(nb)))
+
+
+def disguised(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``nb`` as a copier hands it in: every name its answers bind renamed (the same
+    way in every cell), two independent statements of each block swapped."""
+    nb = nbformat.from_dict(nb)
+    cells = _answer_cells(nb)
+    names = {name: f"q{k}_{name[::-1].strip('_')}" for k, name in enumerate(sorted(_names(nb)))}
+    swaps = 0
+    for cell in cells:
+        code, n = _swapped(cell.source)
+        swaps += n
+        cell.source = _renamed(code, names)
+    assert len(names) >= 5 and swaps >= 1, "the copy should differ from its original"
+    return nb
+
+
+@pytest.mark.parametrize("assignment", ["ps3", "ps6"])
+def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_path, assignment):
+    """Every sample student wrote their own answers: no pair of them is flagged, and none took
+    code from the course but the one who calls the package. A renamed and reordered copy of
+    each of them is flagged against its original, and against nobody else."""
+    originals = {
+        p.stem: nbformat.read(p, as_version=4)
+        for p in sorted((SAMPLES / assignment).glob("*.ipynb"))
+    }
+    # who wrote code of their own: names beyond the parameters of the release's stubs (not
+    # blank, nor ps6's student who only imports the package)
+    given = _names(originals["blank"])
+    copied = [name for name, nb in originals.items() if len(_names(nb) - given) >= 5]
+    assert len(copied) >= len(originals) - 2
+    copies = {f"{name}_copy": disguised(originals[name]) for name in copied}
+    for name in copied:
+        assert student_text(copies[f"{name}_copy"]) != student_text(originals[name])
+    got = similarity.run(course, assignment, submit(tmp_path, {**originals, **copies}, assignment))
+    students = [p for p in got.flagged if p.kind == "students"]
+    honest = [(p.a, p.b, round(p.share, 2)) for p in students if not p.a.endswith("_copy")
+              and not p.b.endswith("_copy")]  # fmt: skip
+    assert honest == []
+    assert {frozenset((p.a, p.b)) for p in students} == {
+        frozenset((name, f"{name}_copy")) for name in copied
+    }
+    for name in copied:
+        assert _pair(got, name, f"{name}_copy").share > 0.7
+    from_course = {p.a for p in got.flagged if p.kind == "course"}
+    assert from_course <= {"bug_uses_package", "bug_uses_package_copy"}
+
+
+def student_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in _answer_cells(nb))
