@@ -6,8 +6,9 @@
 # choices of $f$, derives their derivatives $f'$ (which backprop needs at every layer), and
 # shows what $f'$ does to the gradients of a deep network.
 #
-# Prepares for problem set 2 (ps2, activations). The exercises in the text check your answer when
-# you run their cell; after trying, `solution("name")` prints a worked answer.
+# Prepares for problem set 2 (ps2, activations), and problem set 7 (ps7, debugging backprop) with
+# notebooks 05, 06 and 07. The exercises in the text check your answer when you run their cell;
+# after trying, `solution("name")` prints a worked answer.
 #
 # **What you will be able to do**
 #

@@ -9,9 +9,10 @@
 # applies: against centred finite differences, against the scalar engine `course.graph.Value`,
 # and against the package's matrix backprop in `course.mlp.MLP`.
 #
-# Prepares for problem set 3 (ps3, matrix backprop) with notebook 06, and problem set 5 (ps5, a
-# network of any depth) with notebooks 06, 07 and 08. The exercises in the text check your answer
-# when you run their cell; after trying, `solution("name")` prints a worked answer.
+# Prepares for problem set 3 (ps3, matrix backprop) with notebook 06, problem set 5 (ps5, a
+# network of any depth) with notebooks 06, 07 and 08, and problem set 7 (ps7, debugging backprop)
+# with notebooks 04, 06 and 07. The exercises in the text check your answer when you run their
+# cell; after trying, `solution("name")` prints a worked answer.
 #
 # ## What you will be able to do
 #

@@ -10,9 +10,10 @@
 #
 # Prepares for problem set 3 (ps3, matrix backprop) with notebook 05, problem set 4 (ps4,
 # mini-batch training: its network is the sigmoid network of the 2-2-1 example) with notebook 07,
-# and problem set 5 (ps5, a network of any depth) with notebooks 05, 07 and 08. The exercises in
-# the text check your answer when you run their cell; after trying, `solution("name")` prints a
-# worked answer.
+# problem set 5 (ps5, a network of any depth) with notebooks 05, 07 and 08, and problem set 7 (ps7,
+# debugging backprop: its tool is this notebook's gradient check) with notebooks 04, 05 and 07.
+# The exercises in the text check your answer when you run their cell; after trying,
+# `solution("name")` prints a worked answer.
 #
 # **What you will be able to do**
 #

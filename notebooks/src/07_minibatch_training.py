@@ -8,9 +8,11 @@
 # used in practice, lets you train networks live in a dashboard, trains a digit recogniser,
 # and ends with the classic failure of flexible models: overfitting.
 #
-# Prepares for problem set 4 (ps4, mini-batch training) with notebook 06, and problem set 5 (ps5,
-# a network of any depth) with notebooks 05, 06 and 08. The exercises in the text check your
-# answer when you run their cell; after trying, `solution("name")` prints a worked answer.
+# Prepares for problem set 4 (ps4, mini-batch training) with notebook 06, problem set 5 (ps5, a
+# network of any depth) with notebooks 05, 06 and 08, and problem set 7 (ps7, debugging backprop:
+# its sanity checks of a training run) with notebooks 04, 05 and 06. The exercises in the text
+# check your answer when you run their cell; after trying, `solution("name")` prints a worked
+# answer.
 #
 # **What you will be able to do**
 #
