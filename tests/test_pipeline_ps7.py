@@ -405,3 +405,19 @@ def test_the_loss_curves_are_the_four_situations(support) -> None:
     assert c_tr[-1] < 0.1 and c_val[-1] > c_val.min() + 0.3  # the gap that opens
     assert np.allclose(d_tr, lnK, atol=0.01) and np.allclose(d_val, lnK, atol=0.01)
     assert all(np.array_equal(x, y) for x, y in zip(runs["A"], support.loss_curves()["A"]))
+
+
+def test_the_figure_of_the_loss_curves_is_readable_where_it_is_shown(support) -> None:
+    """The course's rule for figures (course.viz): at most DISPLAY_WIDTH wide, no text smaller
+    than MIN_FONT_SIZE there, one legend for the four panels."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from readable import smallest_text
+
+    from course.viz import DISPLAY_WIDTH, MIN_FONT_SIZE
+
+    fig = support.plot_loss_curves()
+    assert fig.get_size_inches()[0] <= DISPLAY_WIDTH
+    size, text = smallest_text(fig)
+    assert size >= MIN_FONT_SIZE, f"{text!r} is shown at {size:.1f} pt"
+    assert len(fig.legends) == 1 and not any(ax.get_legend() for ax in fig.axes)
+    assert [ax.get_title() for ax in fig.axes] == [f"run {k}" for k in "ABCD"]

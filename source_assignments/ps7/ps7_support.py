@@ -815,18 +815,22 @@ def plot_loss_curves(seed: int = 0) -> Any:
     import matplotlib.pyplot as plt
 
     runs = loss_curves(seed)
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.2), sharey=True)
-    for ax, (label, (train, val)) in zip(axes, runs.items()):
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.2), sharey=True)
+    for ax, (label, (train, val)) in zip(axes.flat, runs.items()):
         epochs = np.arange(1, train.size + 1)
         ax.plot(epochs, train, label="training loss")
         ax.plot(epochs, val, "--", label="validation loss")
         ax.axhline(math.log(10), color="gray", lw=0.8, ls=":")
-        ax.set_title(f"run {label}")
-        ax.set_xlabel("epoch")
+        ax.text(1, math.log(10) + 0.1, "ln 10", color="gray", fontsize=10)
+        ax.set_title(f"run {label}", fontsize=12)
         ax.set_ylim(0, 4)
-    axes[0].set_ylabel("mean cross-entropy")
-    axes[0].text(1, math.log(10) + 0.08, "ln 10", color="gray", fontsize=8)
-    axes[-1].legend(loc="lower left", fontsize=8)
-    fig.tight_layout()
+        ax.tick_params(labelsize=10)
+    for ax in axes[1]:
+        ax.set_xlabel("epoch", fontsize=11)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mean cross-entropy", fontsize=11)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=11, frameon=False)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     plt.close(fig)
     return fig
