@@ -15,10 +15,10 @@ sweep of the checks agrees with the notebook's solution. Nothing is written into
 from __future__ import annotations
 
 import csv
+import functools
 import importlib.util
 import math
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -100,6 +100,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course: Course) -> None:
         "rng.normal(0.0, 0.01",
         "start=51",
         "[0.03, 0.3, 3.0]",
+        "[0.1, 1.0, 10.0, 1e6]",
     ):
         assert secret not in text, secret
     nb = nbformat.reads(text, as_version=4)
@@ -176,7 +177,7 @@ def test_feedback_names_the_bug(course: Course, student: str) -> None:
         assert words in text, (student, words)
     if student.startswith("bug_") and student != "bug_uses_package":
         assert "Likely bug" in text
-    for hidden in ("start=51", "[0.03, 0.3, 3.0]", "[20, 50, 26]"):
+    for hidden in ("start=51", "[0.03, 0.3, 3.0]", "1e6]", "[20, 50, 26]"):
         assert hidden not in text  # no hidden test in the feedback
     assert "Rubric" not in text
 
@@ -208,12 +209,10 @@ def test_source_notebook_passes_its_own_tests(
 # -- the checks alone -----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def support(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """``ps7_support`` imported from a copy, so that no ``__pycache__`` lands in the repository."""
-    folder = tmp_path_factory.mktemp("support")
-    shutil.copy(SOURCE / "ps7_support.py", folder)
-    spec = importlib.util.spec_from_file_location("ps7_support", folder / "ps7_support.py")
+@functools.cache
+def _support() -> ModuleType:
+    """``ps7_support`` imported without writing a ``__pycache__`` into the repository."""
+    spec = importlib.util.spec_from_file_location("ps7_support", SOURCE / "ps7_support.py")
     module = importlib.util.module_from_spec(spec)
     dont_write = sys.dont_write_bytecode
     sys.dont_write_bytecode = True
@@ -224,9 +223,14 @@ def support(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     return module
 
 
+@pytest.fixture(scope="module")
+def support() -> ModuleType:
+    return _support()
+
+
 def _cells(*grade_ids: str, changes: tuple[tuple[str, str], ...] = ()) -> dict:
     """The namespace of the source notebook's cells ``grade_ids``, with ``changes`` made."""
-    namespace: dict = {"np": np, "math": math}
+    namespace: dict = {"np": np, "math": math, "support": _support()}
     cells = nbformat.read(SOURCE / "ps7.ipynb", as_version=4).cells
     sources = [
         c.source for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") in grade_ids
@@ -307,8 +311,8 @@ def _part_b(*changes: tuple[str, str]) -> dict:
 
 
 def test_the_sweep_of_the_checks_is_the_notebooks(support) -> None:
-    """Two independent gradient descents, the checks' in plain numpy and the notebook's on the
-    repaired functions, give the same final losses; the solution's choice is their argmin."""
+    """Two gradient descents, the checks' and the solution's lr_sweep on the locked network,
+    give the same final losses; the solution's choice is their argmin."""
     ns = _part_b()
     for seed, lrs in ((0, [0.001, 0.01, 0.1, 1.0, 10.0]), (3, [0.05, 0.5, 5.0])):
         X, y, params = support.sweep_case(seed, m=25)
@@ -378,13 +382,93 @@ def test_the_checks_name_each_slip_of_part_b(support, name) -> None:
     assert words in str(info.value), str(info.value)
 
 
+def test_the_network_of_part_b_has_the_gradients_of_its_cost(support) -> None:
+    """The locked cell's network (the support module's, given to the kernel) against centred
+    finite differences of its cost, in float64, away from the ReLU's kink."""
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(4, 7)), rng.integers(0, 3, size=7)
+    params = {
+        "W1": rng.normal(size=(6, 4)),
+        "b1": rng.normal(size=(6, 1)),
+        "W2": rng.normal(size=(3, 6)),
+        "b2": rng.normal(size=(3, 1)),
+    }
+    assert np.min(np.abs(params["W1"] @ X + params["b1"])) > 1e-3
+    J, grads = support.network_loss_and_grads(X, y, params)
+    P = np.exp(params["W2"] @ np.maximum(params["W1"] @ X + params["b1"], 0) + params["b2"])
+    P /= P.sum(axis=0)
+    assert J == pytest.approx(-np.mean(np.log(P[y, np.arange(7)])), rel=1e-12)
+    h = 1e-6
+    for key, value in params.items():
+        numeric = np.zeros_like(value)
+        for i in np.ndindex(value.shape):
+            up = {**params, key: value.copy()}
+            down = {**params, key: value.copy()}
+            up[key][i] += h
+            down[key][i] -= h
+            numeric[i] = (
+                support.network_loss_and_grads(X, y, up)[0]
+                - support.network_loss_and_grads(X, y, down)[0]
+            ) / (2 * h)
+        assert np.allclose(grads[key], numeric, rtol=1e-6, atol=1e-8), key
+
+
+def test_a_slip_of_part_a_costs_part_a_only(support) -> None:
+    """Part (b) trains the locked cell's network (the support module's), not the student's
+    repairs: with the broken softmax gradient's lost 1/m left in (its check fails), the
+    solution's part (b) still passes every check, the hidden cases too. (When the network was
+    built from fixed_softmax_ce, this slip failed the tiny batch as well.)"""
+    slip = ("return J, dZ / m  # the cost is a mean: so is its gradient", "return J, dZ")
+    ns = _part_b(slip)
+    with pytest.raises(AssertionError, match="the 1/m of the mean is lost"):
+        _check(support, "softmax_ce", ns["fixed_softmax_ce"])
+    support.check_init(ns["init_params"], [4, 16, 3], seed=0)
+    for seed, (n0, K, m) in ((0, (4, 3, 10)), (51, (6, 5, 12)), (52, (3, 2, 8))):
+        X, y = support.tiny_batch(seed, n0=n0, K=K, m=m)
+        support.check_overfit(ns["overfit_tiny_batch"], X, y, K=K, seed=seed, hidden="x")
+    X, y, params = support.sweep_case(0)
+    for only in ("losses", "best"):
+        support.check_sweep(ns["lr_sweep"], X, y, params, [0.01, 0.1, 1.0], 10, only)
+
+
 def test_overfitting_needs_a_right_gradient(support) -> None:
-    """The point of the tiny batch: with the broken softmax gradient's lost 1/m put back in,
-    the solution's settings no longer memorise it."""
-    ns = _part_b(("return J, dZ / m  # the cost is a mean: so is its gradient", "return J, dZ"))
+    """The point of the tiny batch: with a lost 1/m in the network's gradient (a slip the
+    gradient checker would find), the solution's settings no longer memorise it."""
+    ns = _part_b()
+    right = ns["loss_and_grads"]
+
+    def lost_m(X, y, params):
+        J, grads = right(X, y, params)
+        return J, {k: g * X.shape[1] for k, g in grads.items()}
+
+    ns["loss_and_grads"] = lost_m
     X, y = support.tiny_batch(0)
-    with pytest.raises(AssertionError):
+    with pytest.raises(AssertionError, match="on the batch it was trained on"):
         support.check_overfit(ns["overfit_tiny_batch"], X, y, K=3, seed=0)
+
+
+def test_a_diverging_run_is_inf_and_nan_fails(support) -> None:
+    """The hidden sweep whose largest rate diverges: the reference marks that run math.inf (and
+    only that one), the solution passes, and an lr_sweep that records nan for it fails with a
+    message that names the slip; one that keeps the diverged run's finite loss fails too."""
+    X, y, params = support.sweep_case(63, n0=3, n1=8, K=3, m=40)
+    rates, steps = [0.1, 1.0, 10.0, 1e6], 40
+    want = support.sweep_reference(X, y, params, rates, steps)
+    assert want[-1] == math.inf and all(math.isfinite(w) for w in want[:-1])
+    ns = _part_b()
+    for only in ("losses", "best"):
+        support.check_sweep(ns["lr_sweep"], X, y, params, rates, steps, only, hidden="x")
+    as_nan = _part_b(("J if math.isfinite(J) else math.inf", "J"))
+    assert math.isnan(as_nan["lr_sweep"](X, y, params, rates, steps)[0][-1])
+    with pytest.raises(AssertionError) as info:
+        support.check_sweep(as_nan["lr_sweep"], X, y, params, rates, steps, "losses", hidden="x")
+    message = str(info.value)
+    assert "rate 4 of 4: expected inf, got nan" in message, message
+    assert "recorded as nan" in message and "Likely bug" in message, message
+    support.check_sweep(as_nan["lr_sweep"], X, y, params, rates, steps, "best", hidden="x")
+    large = lambda *args: (want[:-1] + [1e300], 1.0)  # noqa: E731
+    with pytest.raises(AssertionError, match="expected inf, got 1e"):
+        support.check_sweep(large, X, y, params, rates, steps, "losses", hidden="x")
 
 
 def test_the_grader_reads_every_forbidden_module(support) -> None:

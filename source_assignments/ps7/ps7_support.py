@@ -2,11 +2,13 @@
 
 Students: you may read this file and use its example cases (:func:`layer_case`,
 :func:`loss_case`, :func:`tiny_batch`, :func:`sweep_case`) and the loss curves of part (c)
-(:func:`loss_curves`, :func:`plot_loss_curves`) in your own cells. Your answers must not call the
-course package's layers, network, losses, activations, gradient checker, optimizers or training
-loop (``course.layers``, ``course.mlp``, ``course.losses``, ``course.activations``,
+(:func:`loss_curves`, :func:`plot_loss_curves`) in your own cells. Your answers must not call
+the course package's layers, network, losses, activations, gradient checker, optimizers
+or training loop (``course.layers``, ``course.mlp``, ``course.losses``, ``course.activations``,
 ``course.gradcheck``, ``course.optim``, ``course.train``, ``course.graph``) or a library that
-computes gradients for you: the tests check that.
+computes gradients for you: the tests check that. Part (b) trains the network of the locked cell
+``loss_and_grads``, which is :func:`network_loss_and_grads` of this module, not your answers of
+part (a).
 
 Notation of the lectures: column vectors; a layer has ``W`` of shape ``(n, n_prev)`` and ``b`` of
 shape ``(n, 1)``; a batch has one example per column, ``(n_prev, m)``; ``Z = W @ A_prev + b``;
@@ -21,14 +23,15 @@ Part (b): the sanity checks of a training run are graded on what they return: th
 of :func:`init_params`' network (computed here), the loss your ``overfit_tiny_batch`` reaches
 (computed here from the parameters it returns), and the final losses of ``lr_sweep``, compared
 with plain gradient descent run here from the same start. The hidden tests use other data, sizes
-and seeds, so no answer can be prepared in advance.
+and seeds, so no answer can be prepared in advance. The network of part (b) does not use your
+answers of part (a): a slip there costs the points of part (a) only.
 
 Points within a test cell: :class:`Points` (``course.checks.Points``) gives each group of checks
 its own points, so one slip costs the points of its group, not of the whole cell.
 
 The course modules are imported only by the functions that check: while the assignment is
-graded, the ones it forbids are not available in your kernel, and the example cases need none of
-them.
+graded, the ones it forbids are not available in your kernel, and the example cases and part
+(b)'s network need none of them.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ FORBID = (
 # gets these (and what they need) only; the checks and the reference answers run in the grader
 # (see autograder/kernel_view.py)
 KERNEL = (
+    "network_loss_and_grads",
     "layer_case",
     "loss_case",
     "tiny_batch",
@@ -119,9 +123,11 @@ def _number(x: object) -> object:
     return x
 
 
-def _call(func: Callable, *args: Any, part: str, **kwargs: Any) -> Any:
+def _call(
+    func: Callable, *args: Any, part: str, forbid: Sequence[str] = FORBID, **kwargs: Any
+) -> Any:
     __tracebackhide__ = True
-    return checks.call_student(func, *args, part=part, forbid=FORBID, **kwargs)
+    return checks.call_student(func, *args, part=part, forbid=forbid, **kwargs)
 
 
 def _logsumexp(Z: Array) -> Array:
@@ -440,18 +446,38 @@ def network_loss(X: Array, y: Array, params: Mapping[str, Array]) -> float:
     return _ce(_forward(X, params)[2], y)
 
 
-def _loss_and_grads(X: Array, y: Array, params: Mapping[str, Array]) -> tuple[float, dict]:
-    Z1, A1, Z2 = _forward(X, params)
+def network_loss_and_grads(
+    X: Array, y: Array, params: Mapping[str, Array]
+) -> tuple[float, dict[str, Array]]:
+    """Part (b)'s network ``X (n0, m) -> ReLU -> softmax``, labels ``y (m,)``: its mean
+    cross-entropy ``J`` and the gradients ``{"W1", "b1", "W2", "b2"}``. The locked cell of part
+    (b) hands it to your training functions as ``loss_and_grads``, so that part (b) does not
+    depend on your answers of part (a). A run that diverges gives a ``J`` that is not finite,
+    without numpy's warnings.
+
+    It is written in one piece, with no helper of this module: your kernel gets this function
+    while the assignment is graded, and no loss or layer of part (a) with it."""
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
     m = X.shape[1]
-    dZ2 = (np.exp(Z2 - _logsumexp(Z2)) - _one_hot(y, Z2.shape[0])) / m
-    dZ1 = (params["W2"].T @ dZ2) * (Z1 > 0)
-    grads = {
-        "W1": dZ1 @ X.T,
-        "b1": dZ1.sum(axis=1, keepdims=True),
-        "W2": dZ2 @ A1.T,
-        "b2": dZ2.sum(axis=1, keepdims=True),
-    }
-    return _ce(Z2, y), grads
+    columns = np.arange(m)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        Z1 = W1 @ X + b1
+        A1 = np.maximum(Z1, 0.0)
+        Z2 = W2 @ A1 + b2
+        top = Z2.max(axis=0, keepdims=True)
+        log_p = Z2 - top - np.log(np.exp(Z2 - top).sum(axis=0, keepdims=True))
+        J = float(-log_p[y, columns].mean())
+        dZ2 = np.exp(log_p)
+        dZ2[y, columns] -= 1.0
+        dZ2 /= m
+        dZ1 = (W2.T @ dZ2) * (Z1 > 0)
+        grads = {
+            "W1": dZ1 @ X.T,
+            "b1": dZ1.sum(axis=1, keepdims=True),
+            "W2": dZ2 @ A1.T,
+            "b2": dZ2.sum(axis=1, keepdims=True),
+        }
+    return J, grads
 
 
 def sweep_reference(
@@ -464,7 +490,7 @@ def sweep_reference(
         p = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
         with np.errstate(all="ignore"):
             for _ in range(steps):
-                _, grads = _loss_and_grads(X, y, p)
+                _, grads = network_loss_and_grads(X, y, p)
                 p = {k: p[k] - lr * grads[k] for k in p}
             loss = network_loss(X, y, p)
         out.append(loss if math.isfinite(loss) else math.inf)
@@ -525,7 +551,8 @@ def check_init(
     sizes = [int(n) for n in sizes]
     n0, n1, K = sizes
     name = f"init_params ({_case(f'sizes {sizes}', hidden)})"
-    params = _params(name, _call(func, list(sizes), seed, part=part), sizes)
+    got = _call(func, list(sizes), seed, part=part)
+    params = _params(name, got, sizes)
     W1 = params["W1"]
     if n1 > 1 and np.allclose(W1, W1[:1]):
         raise checks.CheckFailure(
@@ -655,6 +682,14 @@ def check_overfit(
         )
 
 
+def _same_loss(got: float, want: float) -> bool:
+    """A final loss of the sweep equals the reference's: within the tolerance, or ``inf`` both
+    (a run that diverged)."""
+    if math.isinf(want):
+        return got == want
+    return math.isfinite(got) and abs(got - want) <= 1e-6 + 1e-5 * abs(want)
+
+
 def _rate(lrs: Sequence[float], i: int, hidden: str | None) -> str:
     """Rate ``i`` of a sweep: its value in a visible case, its place in a hidden one."""
     return f"lr = {lrs[i]:g}" if hidden is None else f"rate {i + 1} of {len(lrs)}"
@@ -674,8 +709,9 @@ def check_sweep(
     """Run a student's ``lr_sweep(X, y, params, lrs, steps)``: ``(final_losses, best_lr)``.
 
     ``only="losses"``: the final losses equal full-batch gradient descent run here from the same
-    start (a run that diverged, here or there, is any number that is not finite); ``only="best"``:
-    the chosen rate is the one with the lowest final loss among the student's own losses."""
+    start, and a run that diverged here (its loss is not finite) is ``math.inf`` there, as the
+    instructions ask (not ``nan``, which no rate can be compared with); ``only="best"``: the
+    chosen rate is the one with the lowest final loss among the student's own losses."""
     __tracebackhide__ = True
     X = np.array(X, dtype=np.float64)
     y = np.array(y, dtype=np.int64)
@@ -700,12 +736,7 @@ def check_sweep(
         )
     if only == "losses":
         want = sweep_reference(X, y, params, lrs, steps)
-        bad = [
-            i
-            for i, (g, w) in enumerate(zip(losses, want))
-            if math.isfinite(g) != math.isfinite(w)
-            or (math.isfinite(w) and not abs(g - w) <= 1e-6 + 1e-5 * abs(w))
-        ]
+        bad = [i for i, (g, w) in enumerate(zip(losses, want)) if not _same_loss(g, w)]
         if bad:
             i = bad[0]
             lines = "\n".join(
@@ -713,7 +744,18 @@ def check_sweep(
                 for j in bad
             )
             hints = []
-            if i > 0 and abs(losses[0] - want[0]) <= 1e-6 + 1e-5 * abs(want[0]):
+            if all(math.isnan(losses[j]) and math.isinf(want[j]) for j in bad):
+                hints.append(
+                    checks.Diagnosis(
+                        "diverged_as_nan",
+                        "the runs that diverged are recorded as nan: a run whose loss is not "
+                        "finite must be recorded as math.inf (the instructions), because nan "
+                        "compares as neither smaller nor larger than any number and would "
+                        "spoil the choice of the best rate. Look at what you record after the "
+                        "last step when the loss is not a finite number.",
+                    )
+                )
+            elif i > 0 and _same_loss(losses[0], want[0]):
                 hints.append(
                     checks.Diagnosis(
                         "shared_start",
