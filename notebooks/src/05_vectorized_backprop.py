@@ -822,7 +822,8 @@ show("share through the penalty, 2 λ w", shares["penalty"])
 show("dJ/dw, both outputs", w_t.grad)
 agree("prediction share vs (ŷ - t) x", shares["prediction"], residual * x_d, tol=1e-12)
 agree("penalty share vs 2 λ w", shares["penalty"], 2 * lam * w_d, tol=1e-12)
-agree("dJ/dw = sum of the two shares", w_t.grad, shares["prediction"] + shares["penalty"], tol=1e-12)
+both = shares["prediction"] + shares["penalty"]
+agree("dJ/dw = sum of the two shares", w_t.grad, both, tol=1e-12)
 
 
 def cost_d():
@@ -831,7 +832,10 @@ def cost_d():
 
 agree("dJ/dw vs finite differences", w_t.grad, numerical_gradient(cost_d, w_d))
 agree("dJ/dx vs finite differences", x_t.grad, numerical_gradient(cost_d, x_d))
-show_figure(draw_array_graph([yhat_d, penalty], dims={"n": n_d}, title="(d) ŷ = xᵀw and P = λ Σ w²"))
+two_outputs = draw_array_graph(
+    [yhat_d, penalty], dims={"n": n_d}, title="(d) ŷ = xᵀw and P = λ Σ w²"
+)
+show_figure(two_outputs)
 
 # %% [markdown]
 # In the drawing the two red shares leave $\mathbf{w}$ along its two edges, each of shape
