@@ -3,6 +3,7 @@
 Modules, one per idea of the lectures:
 
 * :mod:`course.graph`: scalar computational graphs, forward (Algorithm 3) and backward (Algorithm 4)
+* :mod:`course.tensorgraph`: computational graphs whose nodes are vectors and matrices
 * :mod:`course.activations`: sigmoid, tanh, the ReLU family, softmax, with derivatives
 * :mod:`course.losses`: squared error and cross-entropies, paired with output layers
 * :mod:`course.mlp`: matrix backprop for multilayer perceptrons (Algorithms 1 and 2)

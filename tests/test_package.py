@@ -11,7 +11,7 @@ import pytest
 
 MODULES = ["graph", "activations", "losses", "layers", "mlp", "optim", "data", "train", "gradcheck"]
 MODULES += ["arguments", "viz", "viz.common", "viz.layout", "viz.graphs", "viz.training"]
-MODULES += ["validate", "exercises"]
+MODULES += ["validate", "exercises", "tensorgraph"]
 
 
 def test_import_course_stays_light():

@@ -22,8 +22,9 @@ from matplotlib.colors import same_color  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 from readable import smallest_text  # noqa: E402
 
-from course import viz  # noqa: E402
+from course import tensorgraph, viz  # noqa: E402
 from course.graph import Value, backward_steps, edges, topological_order  # noqa: E402
+from course.tensorgraph import Tensor  # noqa: E402
 from course.viz.graphs import _fmt  # noqa: E402
 
 # --------------------------------------------------------------------------------------------
@@ -100,6 +101,7 @@ def test_the_package_exports_the_functions_of_its_modules():
         "RED",
         "ORANGE",
         "draw_graph",
+        "draw_array_graph",
         "graph_to_dot",
         "plot_history",
         "plot_decision_boundary",
@@ -108,6 +110,7 @@ def test_the_package_exports_the_functions_of_its_modules():
     assert (viz.DISPLAY_WIDTH, viz.MIN_FONT_SIZE) == (common.DISPLAY_WIDTH, common.MIN_FONT_SIZE)
     assert viz.MAX_NODES == layout.MAX_NODES == 60
     assert viz.draw_graph is graphs.draw_graph and viz.graph_to_dot is graphs.graph_to_dot
+    assert viz.draw_array_graph is graphs.draw_array_graph
     assert viz.plot_history is training.plot_history
     assert viz.plot_decision_boundary is training.plot_decision_boundary
 
@@ -372,6 +375,35 @@ def _fan_out():
     return g
 
 
+def relu_rows():
+    """(c) of notebook 05: H = max{0, XW + b}, one example per row, swept from a random G."""
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.normal(size=(4, 3)), label="X")
+    W = Tensor(rng.normal(size=(3, 5)), label="W")
+    b = Tensor(rng.normal(size=5), label="b")
+    U1 = X @ W
+    U2 = U1 + b
+    H = U2.relu()
+    U1.label, U2.label, H.label = "U1", "U2", "H"
+    H.backward(rng.normal(size=(4, 5)))
+    return H, X, W, b
+
+
+def prediction_and_penalty():
+    """(d) of notebook 05: yhat = x^T w and P = lambda sum w^2, two outputs, w on both paths."""
+    rng = np.random.default_rng(1)
+    x = Tensor(rng.normal(size=(3, 1)), label="x")
+    w = Tensor(rng.normal(size=(3, 1)), label="w")
+    lam = Tensor(0.1, label="λ")
+    yhat = tensorgraph.dot(x, w)
+    penalty = w.square().sum() * lam
+    yhat.label, penalty.label = "ŷ", "P"
+    tensorgraph.backward({yhat: 0.5, penalty: 1.0})
+    return yhat, penalty, w
+
+
+DIMS = {"m": 4, "n": 3, "h": 5}
+
 LAYOUTS = {
     "x*y + z": lambda: viz.draw_graph(_swept(lecture_example)()),
     "sigmoid neuron": lambda: viz.draw_graph(_swept(sigmoid_neuron)()),
@@ -382,6 +414,10 @@ LAYOUTS = {
     "||Wx||^2": lambda: viz.draw_graph(wx_squared()),
     "two paths": lambda: viz.draw_graph(_two_paths()),
     "fan-out": lambda: viz.draw_graph(_fan_out()),
+    "array graph: ReLU layer in rows": lambda: viz.draw_array_graph(relu_rows()[0], dims=DIMS),
+    "array graph: two outputs": lambda: viz.draw_array_graph(
+        list(prediction_and_penalty()[:2]), dims={"n": 3}
+    ),
 }
 
 
@@ -799,3 +835,62 @@ def test_save_pngs(tmp_path):
         path = out / f"{name}.png"
         fig.savefig(path, dpi=100)
         assert path.stat().st_size > 5_000
+
+
+# --------------------------------------------------------------------------------------------
+# draw_array_graph: graphs whose nodes are vectors and matrices
+# --------------------------------------------------------------------------------------------
+
+
+def test_array_graph_labels_every_value_and_gradient_with_its_shape():
+    fig = viz.draw_array_graph(relu_rows()[0], dims=DIMS)
+    leaves = strings(texts(fig, gid="leaf"))
+    assert sorted(leaves) == ["W (n, h)", "X (m, n)", "b (h,)"]
+    assert sorted(strings(texts(fig, gid="op"))) == ["+", "matmul", "relu"]
+    assert sorted(strings(texts(fig, viz.GREEN, "value"))) == ["H (m, h)", "U1 (m, h)", "U2 (m, h)"]
+    red = sorted(strings(texts(fig, viz.RED, "grad")))
+    assert red == ["dH (m, h)", "dU1 (m, h)", "dU2 (m, h)", "dW (n, h)", "dX (m, n)", "db (h,)"]
+    assert fig.get_size_inches()[0] <= viz.DISPLAY_WIDTH
+
+
+def test_array_graph_shows_the_shares_of_a_branch_and_their_sum():
+    yhat, penalty, w = prediction_and_penalty()
+    fig = viz.draw_array_graph([yhat, penalty], dims={"n": 3})
+    assert strings(texts(fig, viz.RED, "grad-total")) == ["Σ dw (n, 1)"]
+    red = strings(texts(fig, viz.RED, "grad"))
+    assert red.count("share (n, 1)") == 2
+    assert "dŷ (scalar)" in red and "dP (scalar)" in red
+    assert len(patches(fig, "stub")) == 2
+    # both outputs stand in the last column, right of every other node
+    ops = {t.get_text(): t.get_position()[0] for t in texts(fig, gid="op")}
+    assert ops["dot"] == ops["×"] > max(x for k, x in ops.items() if k not in ("dot", "×"))
+
+
+def test_array_graph_without_gradients_draws_shapes_only():
+    X = Tensor(np.ones((4, 3)), label="X")
+    W = Tensor(np.ones((3, 5)), label="W")
+    fig = viz.draw_array_graph(X @ W, dims=DIMS)
+    assert texts(fig, viz.RED) == []
+    assert strings(texts(fig, viz.GREEN, "value")) == ["u3 (m, h)"]
+    fig = viz.draw_array_graph(relu_rows()[0], show_grads=False)
+    assert texts(fig, viz.RED) == [] and "X (4, 3)" in strings(texts(fig, gid="leaf"))
+
+
+@pytest.mark.parametrize(
+    ("dims", "error", "words"),
+    [
+        ({"m": 4, "n": 4}, ValueError, "another name's size"),
+        ({"m": 1}, ValueError, "none of size 1"),
+        ({"m": 4.0}, TypeError, "maps names to sizes"),
+        ([4, 3], TypeError, "must be a dict"),
+    ],
+)
+def test_array_graph_dims_must_name_distinct_sizes(dims, error, words):
+    with pytest.raises(error, match=words):
+        viz.draw_array_graph(relu_rows()[0], dims=dims)
+
+
+@pytest.mark.parametrize("bad", [Value(1.0), [Value(1.0)], [], 3.0])
+def test_array_graph_wants_tensors(bad):
+    with pytest.raises(TypeError, match="Tensor"):
+        viz.draw_array_graph(bad)

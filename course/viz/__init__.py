@@ -4,6 +4,8 @@
   do: inputs on the left, the output on the right, every edge labelled with the forward value
   flowing along it (green, above the edge) and the gradient flowing back along it (red, below).
   With ``step=k`` it shows the backward sweep (Algorithm 4) part-way through.
+* :func:`draw_array_graph` draws a graph of :mod:`course.tensorgraph` whose nodes are vectors
+  and matrices, every value and gradient labelled with its shape.
 * :func:`graph_to_dot` writes the same graph as Graphviz DOT text (no graphviz needed here).
 * :func:`plot_history` draws loss and accuracy per epoch.
 * :func:`plot_decision_boundary` colours the plane by the class a classifier predicts.
@@ -12,7 +14,7 @@ The package has one module per part of the drawing:
 
 * :mod:`course.viz.layout`: where the nodes, edges and numbers of a graph drawing go (columns by
   depth, dummy vertices, crossing reduction, label placement);
-* :mod:`course.viz.graphs`: :func:`draw_graph` and :func:`graph_to_dot`;
+* :mod:`course.viz.graphs`: :func:`draw_graph`, :func:`draw_array_graph` and :func:`graph_to_dot`;
 * :mod:`course.viz.training`: :func:`plot_history` and :func:`plot_decision_boundary`;
 * :mod:`course.viz.common`: the colours, the smallest readable text (:data:`MIN_FONT_SIZE` at
   :data:`DISPLAY_WIDTH`) and the argument checks they share.
@@ -22,7 +24,7 @@ returns a :class:`matplotlib.figure.Figure` and never calls ``plt.show()``.
 """
 
 from course.viz.common import DISPLAY_WIDTH, GREEN, MIN_FONT_SIZE, ORANGE, RED
-from course.viz.graphs import draw_graph, graph_to_dot
+from course.viz.graphs import draw_array_graph, draw_graph, graph_to_dot
 from course.viz.layout import MAX_NODES
 from course.viz.training import plot_decision_boundary, plot_history
 
@@ -34,6 +36,7 @@ __all__ = [
     "RED",
     "ORANGE",
     "draw_graph",
+    "draw_array_graph",
     "graph_to_dot",
     "plot_history",
     "plot_decision_boundary",

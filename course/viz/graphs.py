@@ -4,6 +4,8 @@
   do: inputs on the left, the output on the right, every edge labelled with the forward value
   flowing along it (green, above the edge) and the gradient flowing back along it (red, below).
   With ``step=k`` it shows the backward sweep (Algorithm 4) part-way through.
+* :func:`draw_array_graph` draws, with the same layout, a graph of :mod:`course.tensorgraph`
+  whose nodes are vectors and matrices, every value and gradient labelled with its shape.
 * :func:`graph_to_dot` writes the same graph as Graphviz DOT text (no graphviz needed here).
 
 The red numbers are read from ``.grad`` after ``root.backward()``, or taken from
@@ -15,9 +17,12 @@ matplotlib, imported inside the function.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Integral
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from course.graph import BackwardStep, Value, backward_steps, edges, topological_order
 from course.viz.common import GREEN, ORANGE, RED, _check_ax, _check_title
@@ -26,10 +31,12 @@ from course.viz.layout import (
     _FS_CAPTION,
     _FS_NODE,
     _FS_TITLE,
+    _FS_VALUE,
     _MARGIN,
     _MAX_FIG,
     _MIN_FS,
     _STUB,
+    MAX_NODES,
     _collect,
     _edge_geometry,
     _EdgeGeom,
@@ -48,7 +55,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["draw_graph", "graph_to_dot"]
+__all__ = ["draw_graph", "draw_array_graph", "graph_to_dot"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -232,7 +239,7 @@ def draw_graph(
         grads = _grads_from_attributes(root, nodes, show_grads)
     show_red = grads.root is not None
 
-    verts, routes = _layout(root, nodes)
+    verts, routes = _layout([root], nodes)
     scene = _Scene()
     real = [v for v in verts if v.value is not None]
     scene.node_boxes = [v.box(0.03) for v in real]
@@ -329,6 +336,8 @@ def _render(
     caption: str | None,
     title: str,
     ax: Axes | None,
+    outputs: list[_Vertex] | None = None,
+    stub: float = _STUB,
 ) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
@@ -390,23 +399,23 @@ def _render(
             label=f"_edge {i}",
         )
         ax.add_patch(arrow)
-    # output stub
-    rv = max(real, key=lambda v: v.col)
-    ax.add_patch(
-        FancyArrowPatch(
-            (rv.x + rv.hw, rv.y),
-            (rv.x + rv.hw + _STUB, rv.y),
-            arrowstyle="-|>",
-            mutation_scale=13 * max(scale, 0.5),
-            linewidth=1.3 * max(scale, 0.5),
-            color=_EDGE_COLOUR,
-            shrinkA=0,
-            shrinkB=0,
-            zorder=1,
-            gid="stub",
-            label=f"_edge {len(geoms)}",
+    # output stubs
+    for k, rv in enumerate(outputs or [max(real, key=lambda v: v.col)]):
+        ax.add_patch(
+            FancyArrowPatch(
+                (rv.x + rv.hw, rv.y),
+                (rv.x + rv.hw + stub, rv.y),
+                arrowstyle="-|>",
+                mutation_scale=13 * max(scale, 0.5),
+                linewidth=1.3 * max(scale, 0.5),
+                color=_EDGE_COLOUR,
+                shrinkA=0,
+                shrinkB=0,
+                zorder=1,
+                gid="stub",
+                label=f"_edge {len(geoms) + k}",
+            )
         )
-    )
     for v in real:
         if v.is_leaf:
             patch = FancyBboxPatch(
@@ -474,6 +483,180 @@ def _render(
         )
     ax.set_title(title, fontsize=fs(_FS_TITLE), pad=6 * scale)
     return fig
+
+
+# --------------------------------------------------------------------------------------------
+# draw_array_graph
+# --------------------------------------------------------------------------------------------
+
+
+def _check_dims(dims: Any) -> dict[int, str]:
+    """``{"m": 4, "n": 3}`` -> ``{4: "m", 3: "n"}``, with a clear error for an unusable map."""
+    if dims is None:
+        return {}
+    if not isinstance(dims, Mapping):
+        raise TypeError(
+            "draw_array_graph: dims must be a dict from a letter to a size, e.g. "
+            f"{{'m': 4, 'n': 3}}, got {type(dims).__name__}"
+        )
+    names: dict[int, str] = {}
+    for letter, size in dims.items():
+        if not isinstance(letter, str) or isinstance(size, bool) or not isinstance(size, Integral):
+            raise TypeError(
+                f"draw_array_graph: dims maps names to sizes, e.g. {{'m': 4}}; got {letter!r}: "
+                f"{size!r}"
+            )
+        if size < 2 or int(size) in names:
+            raise ValueError(
+                f"draw_array_graph: dims gives {letter!r} the size {size}, which is 1 or another "
+                "name's size too, so a shape could not say which one it means: build the "
+                "example with a different size for every name (and none of size 1)"
+            )
+        names[int(size)] = letter
+    return names
+
+
+def draw_array_graph(
+    outputs: Any,
+    *,
+    dims: Mapping[str, int] | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+    show_grads: bool = True,
+) -> Figure:
+    """Draw a graph of :class:`course.tensorgraph.Tensor` nodes with the shapes they carry.
+
+    The layout is that of :func:`draw_graph`: inputs (leaves) on the left in boxes that show
+    their label and shape, e.g. ``X (m, n)``; every operation a circle with its name (``matmul``,
+    ``+``, ``relu``, ...). An edge out of an operation carries, in green above it, the name and
+    shape of the value that flows forward (``U1 (m, h)``; ``u<k>`` when the node has no label),
+    and every edge, in red below it, the name and shape of the gradient flowing back
+    (``dX (m, n)``): a gradient has the shape of its variable. A node used by several operations
+    (a branch) sends a share along each edge and shows ``Σ d<name>`` beside it: the shares add.
+    Each output gets a stub on the right with its value and, after a sweep, its upstream
+    gradient; with several outputs they all stand in the last column.
+
+    Parameters
+    ----------
+    outputs:
+        One output Tensor, or a list of them (a graph with several outputs).
+    dims:
+        Names of sizes, e.g. ``{"m": 4, "n": 3, "h": 5}``: a size in a shape is written as its
+        name. Every name needs its own size, none of them 1 (sizes without a name are printed).
+    ax, title:
+        As for :func:`draw_graph`.
+    show_grads:
+        ``False`` draws the forward shapes only; with ``True`` the red gradients show once a
+        backward sweep has filled ``.grad`` (not while every gradient is zero).
+    """
+    from course.tensorgraph import Tensor, graph_nodes
+
+    roots = [outputs] if isinstance(outputs, Tensor) else outputs
+    if not isinstance(roots, list | tuple) or not roots:
+        raise TypeError(
+            "draw_array_graph: outputs must be a course.tensorgraph.Tensor or a list of them, "
+            f"got {type(outputs).__name__}"
+        )
+    for r in roots:
+        if not isinstance(r, Tensor):
+            raise TypeError(
+                "draw_array_graph: every output must be a course.tensorgraph.Tensor, got "
+                f"{type(r).__name__}; build the graph from Tensors, e.g. H = (X @ W + b).relu()"
+            )
+    roots = list(dict.fromkeys(roots))
+    _check_ax(ax, "draw_array_graph")
+    _check_title(title, "draw_array_graph")
+    if not isinstance(show_grads, bool):
+        raise TypeError(f"draw_array_graph: show_grads must be True or False, got {show_grads!r}")
+    names = _check_dims(dims)
+    nodes = graph_nodes(roots)
+    if len(nodes) > MAX_NODES:
+        raise ValueError(
+            f"draw_array_graph: the graph has {len(nodes)} nodes, more than {MAX_NODES}: draw "
+            "a smaller part of it"
+        )
+    number = {v: i + 1 for i, v in enumerate(nodes)}
+
+    def shape(v: Tensor) -> str:
+        if not v.shape:
+            return "(scalar)"
+        parts = [names.get(s, str(s)) for s in v.shape]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+    def name(v: Tensor) -> str:
+        return v.label or f"u{number[v]}"
+
+    def text(v: Tensor, _number: int) -> str:
+        return v.op if v.op else f"{name(v)} {shape(v)}"
+
+    show_red = show_grads and any(np.any(v.grad != 0) for v in nodes)
+    verts, routes = _layout(roots, nodes, text)
+    scene = _Scene()
+    real = [v for v in verts if v.value is not None]
+    scene.node_boxes = [v.box(0.03) for v in real]
+    geoms = [_edge_geometry(r, verts) for r in routes]
+    for g in geoms:
+        scene.add_polyline(g.polyline)
+
+    out_verts = [next(v for v in real if v.value is r) for r in roots]
+    stub_texts = []
+    for r in roots:
+        texts = [(f"{name(r)} {shape(r)}", GREEN, "value")]
+        if show_red:
+            texts.append((f"d{name(r)} {shape(r)}", RED, "grad"))
+        stub_texts.append(texts)
+    # the stubs are long enough to carry their numbers clear of the output nodes
+    widest = max(_text_size(t, _FS_VALUE)[0] for texts in stub_texts for t, _c, _g in texts)
+    stub = max(_STUB, widest + 0.3)
+    for k, (r, rv, texts) in enumerate(zip(roots, out_verts, stub_texts, strict=True)):
+        stub_s = (rv.x + rv.hw, rv.y)
+        stub_e = (rv.x + rv.hw + stub, rv.y)
+        scene.add_polyline([stub_s, stub_e])
+        stub_geom = _EdgeGeom(
+            _Route(r, r, -1, []),
+            [],
+            [],
+            [stub_s, stub_e],
+            lambda t, s=stub_s: (s[0] + t * stub, s[1], 1.0, 0.0),
+            0.5,
+        )
+        _place_edge_labels(scene, stub_geom, len(geoms) + k, texts)
+
+    fan_out = {v for v in nodes if sum(v in c.parents for c in nodes) > 1}
+    if show_red:
+        for v in real:
+            if v.value in fan_out:
+                _place_node_label(scene, v, f"Σ d{name(v.value)} {shape(v.value)}", "grad-total")
+    order = sorted(
+        range(len(geoms)),
+        key=lambda i: (
+            verts[routes[i].chain[0]].col,
+            routes[i].bend == 0,
+            -geoms[i].polyline[0][1],
+        ),
+    )
+    for i in order:
+        parent = routes[i].parent
+        texts = []
+        if parent.op:
+            texts.append((f"{name(parent)} {shape(parent)}", GREEN, "value"))
+        if show_red:
+            red = (
+                f"share {shape(parent)}"
+                if parent in fan_out
+                else f"d{name(parent)} {shape(parent)}"
+            )
+            texts.append((red, RED, "grad"))
+        if texts:
+            _place_edge_labels(scene, geoms[i], i, texts, fan_out=parent in fan_out)
+
+    if title is None:
+        title = (
+            "Shapes of the values (green) and of the gradients (red)"
+            if show_red
+            else "Shapes of the values (green)"
+        )
+    return _render(scene, verts, geoms, routes, None, None, title, ax, out_verts, stub)
 
 
 # --------------------------------------------------------------------------------------------

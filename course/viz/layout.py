@@ -29,7 +29,7 @@ from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
-from course.graph import Value, edges, topological_order
+from course.graph import Value, topological_order
 from course.viz.common import DISPLAY_WIDTH, RED
 
 __all__ = ["MAX_NODES"]
@@ -163,15 +163,27 @@ def _node_text(v: Value, number: int) -> str:
     return text if len(text) <= 14 else text[:13] + "…"
 
 
-def _layout(root: Value, nodes: list[Value]) -> tuple[list[_Vertex], list[_Route]]:
+def _layout(
+    roots: list[Any], nodes: list[Any], text: Callable[[Any, int], str] = _node_text
+) -> tuple[list[_Vertex], list[_Route]]:
+    """Vertices and edge routes of the graph of ``nodes`` (creation order) below ``roots``.
+
+    The nodes need ``.parents`` and ``.op`` (a :class:`course.graph.Value`, a
+    :class:`course.tensorgraph.Tensor`); ``text(node, number)`` is what a node shows. With
+    several roots (a graph with several outputs) every root goes to the last column.
+    """
     number = {v: i + 1 for i, v in enumerate(nodes)}
-    depth: dict[Value, int] = {}
+    depth: dict[Any, int] = {}
     for v in nodes:  # creation order: parents before children
         depth[v] = 1 + max(depth[p] for p in v.parents) if v.parents else 0
+    if len(roots) > 1:
+        last = max(depth[r] for r in roots)
+        for r in roots:
+            depth[r] = last
 
-    # initial order inside a column: post-order from the root, arguments in order (x above y)
-    post: dict[Value, int] = {}
-    stack: list[tuple[Value, int]] = [(root, 0)]
+    # initial order inside a column: post-order from the roots, arguments in order (x above y)
+    post: dict[Any, int] = {}
+    stack: list[tuple[Any, int]] = [(root, 0) for root in reversed(roots)]
     while stack:
         v, i = stack.pop()
         if i < len(v.parents):
@@ -185,9 +197,9 @@ def _layout(root: Value, nodes: list[Value]) -> tuple[list[_Vertex], list[_Route
     verts: list[_Vertex] = []
     vid: dict[Value, int] = {}
     for v in nodes:
-        text = _node_text(v, number[v])
-        vert = _Vertex(v, depth[v], float(post[v]), text)
-        w, h = _text_size(text, _FS_NODE)
+        shown = text(v, number[v])
+        vert = _Vertex(v, depth[v], float(post[v]), shown)
+        w, h = _text_size(shown, _FS_NODE)
         if v.op:
             vert.hw, vert.hh = max(_R, 0.5 * w / 0.82 + 0.04), _R
         else:
@@ -196,7 +208,8 @@ def _layout(root: Value, nodes: list[Value]) -> tuple[list[_Vertex], list[_Route
         verts.append(vert)
 
     routes: list[_Route] = []
-    for parent, child, slot in edges(root):
+    all_edges = [(p, c, k) for c in reversed(nodes) for k, p in enumerate(c.parents)]
+    for parent, child, slot in all_edges:
         chain = [vid[parent]]
         for d in range(depth[parent] + 1, depth[child]):
             verts.append(_Vertex(None, d, post[parent] + 0.5 + 0.01 * slot))
@@ -214,7 +227,7 @@ def _layout(root: Value, nodes: list[Value]) -> tuple[list[_Vertex], list[_Route
         for i, r in enumerate(sorted(group, key=lambda r: r.slot)):
             r.bend = (i - (m - 1) / 2) * 0.75 if m > 1 else 0.0
 
-    n_cols = depth[root] + 1
+    n_cols = max(depth[r] for r in roots) + 1
     layers: list[list[int]] = [[] for _ in range(n_cols)]
     for i, v in enumerate(verts):
         layers[v.col].append(i)

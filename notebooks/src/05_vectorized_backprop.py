@@ -5,9 +5,10 @@
 # inputs and outputs become **vectors and matrices**, and partial derivatives become
 # **Jacobians**. This notebook redoes backprop at that level: first on a small example where
 # every number can be followed by hand, then on softmax, logistic regression and a network with
-# one hidden layer, and finally on a mini-batch. Each gradient is checked three ways where it
-# applies: against centred finite differences, against the scalar engine `course.graph.Value`,
-# and against the package's matrix backprop in `course.mlp.MLP`.
+# one hidden layer, then on a mini-batch, and finally draws computational graphs whose nodes
+# are themselves vectors and matrices. Each gradient is checked three ways where it applies:
+# against centred finite differences, against the scalar engine `course.graph.Value`, and
+# against the package's matrix backprop in `course.mlp.MLP` or its layers.
 #
 # Prepares for problem set 3 (ps3, matrix backprop) with notebook 06, problem set 5 (ps5, a
 # network of any depth) with notebooks 06, 07 and 08, and problem set 7 (ps7, debugging backprop)
@@ -25,7 +26,10 @@
 # - write the gradients of binary and multi-class logistic regression and of a ReLU + softmax
 #   network, with the right sign, in row or column convention;
 # - vectorise a gradient over a mini-batch: $dW = \frac1m\, dZ\, X^T$, $db = \frac1m\, dZ\,
-#   \mathbf{1}$.
+#   \mathbf{1}$;
+# - draw and sweep computational graphs whose nodes are vectors and matrices, with every value
+#   and gradient labelled by its shape: logistic regression, a ReLU layer on a minibatch in rows
+#   (and its column twin), a prediction with a weight-decay penalty where two paths meet.
 
 # %%
 import matplotlib.pyplot as plt
@@ -37,8 +41,10 @@ from course.exercises import check, solution
 from course.gradcheck import numerical_gradient, numerical_jacobian, relative_error
 from course.graph import Value
 from course.losses import OUTPUT_LOSSES, cross_entropy, cross_entropy_grad
+from course.layers import affine_backward, affine_forward, relu_backward, relu_forward
 from course.mlp import MLP
-from course.viz import draw_graph
+from course.tensorgraph import Tensor, backward, dot
+from course.viz import draw_array_graph, draw_graph
 from course.widgets import show as show_figure
 
 
@@ -634,6 +640,210 @@ agree("dW1 vs finite differences of the batch cost", dW1, numeric)
 show("db2 = (1/m) dZ2 1", db2.ravel())
 
 # %% [markdown]
+# ## 10. Graphs whose nodes are vectors and matrices
+#
+# Notebook 02 drew graphs whose nodes were numbers. The lectures' definition is wider: a node
+# holds a **variable**, which may be a scalar, a vector, a matrix or a tensor, and an edge
+# $x \to y$ still means that $y$ is computed from $x$. Everything this notebook computed so far
+# fits that picture: one node per array, one operation per node. The lectures give four
+# examples:
+#
+# - (a) $z = x y$, two scalars multiplied;
+# - (b) logistic regression's prediction $\hat y = \sigma(\mathbf{x}^T\mathbf{w} + b)$;
+# - (c) $H = \max\{0, XW + \mathbf{b}\}$: the ReLU activations of a whole minibatch, with one
+#   example per **row** of the design matrix $X$ (the layout PyTorch uses);
+# - (d) a graph with two outputs: a prediction and the weight-decay penalty
+#   $\lambda\sum_i w_i^2$.
+#
+# `course.tensorgraph.Tensor` builds such graphs while you compute, as `Value` did for numbers.
+# A node keeps its array in `.data` and, after a backward sweep, its gradient in `.grad`, an
+# array **of the same shape**. The local derivative of an edge would now be a Jacobian tensor
+# (section 3), so an operation keeps instead the rule that turns the gradient of its result into
+# the gradients of its arguments, beside its forward computation: `U = X @ W` sends
+# `dX = dU @ W.T` and `dW = X.T @ dU`; `+` sends its upstream gradient to both arguments, summed
+# over the axes along which an argument was broadcast; `relu` multiplies by the mask $Z > 0$.
+# The sweep is Algorithm 4 again.
+#
+# `draw_array_graph` draws such a graph like `draw_graph`, with shapes in place of numbers: a
+# leaf's box shows its name and shape, the green label above an edge leaving an operation names
+# the value flowing forward and its shape, and the red label below every edge the gradient
+# flowing back and its shape.
+#
+# Every gradient below is checked against centred finite differences in float64. A matrix
+# output needs a scalar cost downstream to have a gradient: we use $J = \sum_{ij} G_{ij}
+# H_{ij}$ with a fixed random $G$, whose gradient by $H$ is $G$ itself, so $G$ is the upstream
+# gradient the sweep starts from.
+#
+# **(a) Two scalars.** $z = x y$ at $x = 2$, $y = -3$: $\partial z/\partial x = y = -3$ and
+# $\partial z/\partial y = x = 2$, as in notebook 02; a scalar is an array of shape $()$.
+
+# %%
+xa, ya = Tensor(2.0, label="x"), Tensor(-3.0, label="y")
+za = xa * ya
+za.label = "z"
+za.backward()  # a scalar output: the sweep starts from dz/dz = 1
+print(f"z = {za.data}, dz/dx = {xa.grad}, dz/dy = {ya.grad}")
+assert (xa.grad, ya.grad) == (-3.0, 2.0)
+show_figure(draw_array_graph(za, title="(a) z = x y: two scalar nodes"))
+
+# %% [markdown]
+# **(b) Logistic regression's prediction.** With $\mathbf{x}$ and $\mathbf{w}$ columns of shape
+# $(n, 1)$ and a scalar $b$, the graph has three operations: $u_1 = \mathbf{x}^T\mathbf{w}$
+# (`dot`), $u_2 = u_1 + b$ and $\hat y = \sigma(u_2)$. Take the numbers of section 6 and start the
+# sweep from the binary cross-entropy's gradient $\partial L/\partial\hat y = -y/\hat y +
+# (1 - y)/(1 - \hat y)$: the sweep multiplies it by $\sigma' = \hat y(1 - \hat y)$ and then by
+# $\mathbf{x}$, so $\mathbf{w}$ must receive section 6's $(o - y)\,\mathbf{x}$, a column like
+# $\mathbf{w}$.
+
+# %%
+xb, wb, bb = Tensor(x_lr, label="x"), Tensor(w, label="w"), Tensor(b, label="b")
+u1 = dot(xb, wb)
+u2 = u1 + bb
+yhat_b = u2.sigmoid()
+u1.label, u2.label, yhat_b.label = "u1", "u2", "ŷ"
+p = float(yhat_b.data)
+yhat_b.backward(-y_lr / p + (1 - y_lr) / (1 - p))  # dL/dŷ of the binary cross-entropy
+print(f"ŷ = {p:.6f} (section 6: o = {o_lr:.6f})")
+print(f"w {wb.shape}, dL/dw {wb.grad.shape}; b {bb.shape}, dL/db {bb.grad.shape}")
+show("dL/dw from the sweep", wb.grad)
+agree("sweep vs section 6's (o - y) x", wb.grad, grad_L_w, tol=1e-12)
+agree("dL/db vs o - y", bb.grad, o_lr - y_lr, tol=1e-12)
+
+
+def bce_of_w():
+    q = float(sigmoid((w_var.T @ x_lr).item() + b))
+    return -(y_lr * np.log(q) + (1 - y_lr) * np.log(1 - q))
+
+
+w_var = w.copy()
+agree("dL/dw vs finite differences", wb.grad, numerical_gradient(bce_of_w, w_var))
+show_figure(draw_array_graph(yhat_b, dims={"n": 2}, title="(b) ŷ = σ(xᵀw + b)"))
+
+# %% [markdown]
+# **(c) A ReLU layer on a minibatch, one example per row.** $X$ has shape $(m, n)$: $m = 4$
+# examples of $n = 3$ features, one per row. $W$ has shape $(n, h)$ with $h = 5$ hidden units
+# and $\mathbf{b}$ shape $(h,)$; it is added to every row of $U_1 = XW$, shape $(m, h)$, by
+# broadcasting. Then $H = \max\{0, U_2\}$, one row of activations per example. (The sizes are
+# all different, so the drawing can write every size as its letter.)
+
+# %%
+rng = np.random.default_rng(4)
+m_c, n_c, h_c = 4, 3, 5
+X_rows = rng.normal(size=(m_c, n_c))
+W_rows = rng.normal(0, 0.6, size=(n_c, h_c))
+b_rows = rng.normal(0, 0.3, size=h_c)
+G = rng.normal(size=(m_c, h_c))  # the upstream gradient dJ/dH of J = sum(G * H)
+
+X_t, W_t, b_t = Tensor(X_rows, label="X"), Tensor(W_rows, label="W"), Tensor(b_rows, label="b")
+U1 = X_t @ W_t
+U2 = U1 + b_t
+H = U2.relu()
+U1.label, U2.label, H.label = "U1", "U2", "H"
+H.backward(G)
+for node in (X_t, W_t, b_t, U1, U2, H):
+    print(f"{node.label:>2}: value {node.data.shape}, gradient {node.grad.shape}")
+    assert node.grad.shape == node.data.shape
+show_figure(
+    draw_array_graph(H, dims={"m": m_c, "n": n_c, "h": h_c}, title="(c) H = max{0, XW + b}")
+)
+
+# %% [markdown]
+# The rules of the three operations, written out: $dU_2 = G \odot \mathbf{1}[U_2 > 0]$; the
+# bias was added to all $m$ rows, so its gradient sums $dU_2$ over the rows, $d\mathbf{b} =
+# \sum_i (dU_2)_{i,:}$; and $dW = X^T dU_2$, $(n, m)(m, h) = (n, h)$, the shape of $W$, while
+# $dX = dU_2 W^T$ has the shape of $X$. Each is checked against finite differences of $J$:
+
+
+# %%
+def cost_c():
+    return float(np.sum(G * np.maximum(0.0, X_rows @ W_rows + b_rows)))
+
+
+dU2 = G * (U2.data > 0)
+agree("dW = X^T dU2", W_t.grad, X_rows.T @ dU2, tol=1e-12)
+agree("db = dU2 summed over the rows", b_t.grad, dU2.sum(axis=0), tol=1e-12)
+agree("dX = dU2 W^T", X_t.grad, dU2 @ W_rows.T, tol=1e-12)
+for leaf, array in ((X_t, X_rows), (W_t, W_rows), (b_t, b_rows)):
+    agree(f"d{leaf.label} vs finite differences", leaf.grad, numerical_gradient(cost_c, array))
+
+# %% [markdown]
+# **The same layer in the course's columns.** The course writes one example per **column**:
+# $A = X^T$ of shape $(n, m)$, $W_c = W^T$ of shape $(h, n)$, $\mathbf{b}_c$ of shape $(h, 1)$, and
+# $Z = W_c A + \mathbf{b}_c$, $(h, m)$. Transposing $XW + \mathbf{b}$ gives exactly that,
+# $(XW)^T = W^T X^T$, so the column layer computes $H^T$, and every gradient is the transpose of
+# its row twin: $dW_c = dZ\,A^T = (X^T dU_2)^T = dW^T$. The course's own layers
+# (`course.layers.affine_forward` and `relu_forward`, with their backward functions) confirm it
+# on the same numbers:
+
+# %%
+Z_cols, affine_cache = affine_forward(X_rows.T, W_rows.T, b_rows.reshape(-1, 1))
+H_cols, relu_cache = relu_forward(Z_cols)
+dZ_cols = relu_backward(G.T, relu_cache)
+dA_cols, dW_cols, db_cols = affine_backward(dZ_cols, affine_cache)
+print(f"columns: A {X_rows.T.shape}, W_c {W_rows.T.shape}, b_c {b_rows.reshape(-1, 1).shape}")
+print(f"         Z = W_c A + b_c {Z_cols.shape}, dW_c {dW_cols.shape}, db_c {db_cols.shape}")
+agree("column H = (row H)^T", H_cols, H.data.T, tol=1e-12)
+agree("column dW_c = (row dW)^T", dW_cols, W_t.grad.T, tol=1e-12)
+agree("column dA = (row dX)^T", dA_cols, X_t.grad.T, tol=1e-12)
+agree("column db_c = row db as a column", db_cols, b_t.grad.reshape(-1, 1), tol=1e-12)
+
+# %% [markdown]
+# **(d) Two outputs: a prediction and a weight-decay penalty.** A linear prediction
+# $\hat y = \mathbf{x}^T\mathbf{w}$ and the penalty $P = \lambda\sum_i w_i^2$, computed as
+# `sqr`, `sum` and a product with $\lambda$. Notebook 06 trains with the cost
+# $J = L(\hat y) + P$; here $L = \frac12(\hat y - t)^2$. The graph has two outputs, so the
+# sweep starts from two upstream gradients at once: $\partial J/\partial\hat y = \hat y - t$ and
+# $\partial J/\partial P = 1$. The weights $\mathbf{w}$ feed both `dot` and `sqr`: a **branch**.
+# Each path sends $\mathbf{w}$ its own share, $(\hat y - t)\,\mathbf{x}$ through the prediction
+# and $2\lambda\mathbf{w}$ through the penalty, and the shares add, as at any branch of
+# notebook 03: $\nabla_{\mathbf{w}} J = (\hat y - t)\,\mathbf{x} + 2\lambda\mathbf{w}$.
+
+# %%
+rng = np.random.default_rng(5)
+n_d, lam, t_d = 3, 0.1, 1.0
+x_d = rng.normal(size=(n_d, 1))
+w_d = rng.normal(size=(n_d, 1))
+
+x_t, w_t, lam_t = Tensor(x_d, label="x"), Tensor(w_d, label="w"), Tensor(lam, label="λ")
+yhat_d = dot(x_t, w_t)
+w_sq = w_t.square()
+w_sq_sum = w_sq.sum()
+penalty = w_sq_sum * lam_t
+yhat_d.label, w_sq.label, w_sq_sum.label, penalty.label = "ŷ", "u2", "u3", "P"
+residual = float(yhat_d.data) - t_d
+
+shares = {}
+for path, seeds in (("prediction", {yhat_d: residual}), ("penalty", {penalty: 1.0})):
+    backward(seeds)  # one output at a time: each path's share alone
+    shares[path] = w_t.grad.copy()
+backward({yhat_d: residual, penalty: 1.0})  # both outputs: the shares meet at w
+show("share through the prediction, (ŷ - t) x", shares["prediction"])
+show("share through the penalty, 2 λ w", shares["penalty"])
+show("dJ/dw, both outputs", w_t.grad)
+agree("prediction share vs (ŷ - t) x", shares["prediction"], residual * x_d, tol=1e-12)
+agree("penalty share vs 2 λ w", shares["penalty"], 2 * lam * w_d, tol=1e-12)
+both = shares["prediction"] + shares["penalty"]
+agree("dJ/dw = sum of the two shares", w_t.grad, both, tol=1e-12)
+
+
+def cost_d():
+    return 0.5 * ((x_d.T @ w_d).item() - t_d) ** 2 + lam * float(np.sum(w_d**2))
+
+
+agree("dJ/dw vs finite differences", w_t.grad, numerical_gradient(cost_d, w_d))
+agree("dJ/dx vs finite differences", x_t.grad, numerical_gradient(cost_d, x_d))
+two_outputs = draw_array_graph(
+    [yhat_d, penalty], dims={"n": n_d}, title="(d) ŷ = xᵀw and P = λ Σ w²"
+)
+show_figure(two_outputs)
+
+# %% [markdown]
+# In the drawing the two red shares leave $\mathbf{w}$ along its two edges, each of shape
+# $(n, 1)$, and their sum $\Sigma\,d\mathbf{w}$ stands beside the node. The same happens to every
+# weight matrix of a network trained with weight decay: notebook 06's
+# $\partial J/\partial W^{[l]} = \boldsymbol\delta^{[l]} A^{[l-1]T} + 2\lambda W^{[l]}$ is the
+# data path's share plus the penalty's.
+#
 # ## Check yourself
 #
 # **1.** A layer $\mathbf{z} = W\mathbf{a}$ has $W$ of shape $3 \times 5$. What shape does
@@ -716,6 +926,11 @@ show("db2 = (1/m) dZ2 1", db2.ravel())
 #   gradients; the course uses columns.
 # - On a mini-batch $X \in \mathbb{R}^{n_0 \times m}$: $dW = \frac1m dZ\,A^T$ and
 #   $db = \frac1m dZ\,\mathbf{1}$, the mean of the per-sample gradients.
+# - A node of a computational graph may hold a vector or a matrix; its gradient has its shape.
+#   In rows, $H = \max\{0, XW + \mathbf{b}\}$ gives $dW = X^T dU$ and $d\mathbf{b} = $ the
+#   column sums of $dU$, the transposes of the column layer's $dZ\,A^T$ and row sums. Where two
+#   paths meet, as at $\mathbf{w}$ feeding a prediction and a weight-decay penalty, the
+#   gradients add: $(\hat y - t)\,\mathbf{x} + 2\lambda\mathbf{w}$.
 #
 # **Next:** [06 · The MLP algorithm](06_mlp_algorithm.ipynb) assembles these pieces into
 # Algorithms 1 and 2 for a network of any depth, with weight decay.

@@ -6,7 +6,8 @@
 # samples, computes the batch-averaged gradient with backprop, and moves the parameters a
 # little. This notebook builds that loop piece by piece, compares the update rules that are
 # used in practice, lets you train networks live in a dashboard, trains a digit recogniser,
-# and ends with the classic failure of flexible models: overfitting.
+# meets the classic failure of flexible models, overfitting, and ends with what a trained
+# hidden layer is worth to a new task with few labels.
 #
 # Prepares for problem set 4 (ps4, mini-batch training) with notebook 06, problem set 5 (ps5, a
 # network of any depth) with notebooks 05, 06 and 08, and problem set 7 (ps7, debugging backprop:
@@ -28,7 +29,10 @@
 #   curves;
 # - recognise overfitting from training and validation curves, fight it with an L2 penalty
 #   or early stopping, and say when the penalty is a multiplicative weight decay (plain SGD)
-#   and when it is not (Adam).
+#   and when it is not (Adam);
+# - read a network as a feature map followed by a linear classifier, reuse the frozen hidden
+#   layer of an earlier model or an autoencoder trained without labels as the pre-processing,
+#   and measure what each is worth when labels are few.
 
 # %%
 %matplotlib inline
@@ -964,6 +968,179 @@ for name, train_err, val_err in rows:
 # </details>
 
 # %% [markdown]
+# ## 9. Hidden layers as pre-processing, and pre-processing by an earlier model
+#
+# The lectures offer another view of a network: the input and hidden layers **pre-process** the
+# inputs so that the output layer's job is easier. The output layer of the digit network of
+# section 7 is softmax regression, a linear classifier, applied to the 32 hidden activations
+# $A^{[1]}$ instead of the 64 pixels; everything before it is a learned feature map. The
+# network's output is exactly that:
+
+# %%
+from course.activations import softmax
+
+digit_net.forward(Xd_test)
+A1_test = digit_net.cache["A1"]  # the hidden layer's 32 features of every test digit
+output_layer = softmax(digit_net.params["W2"] @ A1_test + digit_net.params["b2"])
+print(f"features A1 {A1_test.shape}; the output layer alone on them reproduces the network:",
+      np.allclose(output_layer, digit_net.forward(Xd_test), rtol=1e-12, atol=0))
+
+# %% [markdown]
+# The lectures go on: the pre-processing could be done by **a previously built model**, and
+# pre-processing by **unsupervised** training (without labels) is very effective. Both matter
+# when labels are scarce. The experiment below has a new task with few labels, the digits of
+# a new half of the training set of which we may label only a few per class, and three ways to
+# give the same small classifier its inputs:
+#
+# 1. **pixels**: softmax regression on the 64 raw pixels;
+# 2. **an earlier model**: a 64-32-10 network trained earlier, by someone else, on the *other*
+#    half of the training set with all its labels. Its hidden layer is **frozen** (its weights
+#    are never changed again) and used as a feature map; only a new output layer learns;
+# 3. **unsupervised**: an **autoencoder** 64-32-64, a network trained with the course's
+#    backprop to reproduce its input (targets $Y = X$, identity output, squared error) on the
+#    pixels of the whole training set and no label at all. Its 32 hidden units must keep what
+#    the 64 pixels need to be rebuilt; they are the features.
+#
+# The classifier is the same in all three: `MLP([n_features, 10])` with a softmax output
+# (softmax regression), weight decay $\lambda = 10^{-3}$, 100 full-batch Adam steps, on features
+# divided by their standard deviation over the new half (no labels needed for that). Each number
+# of labels is drawn 5 times (stratified: the same number per digit), and the test digits of
+# section 7, which no model has seen, measure the accuracy.
+
+# %%
+X_earlier, X_new, y_earlier, y_new = train_test_split(Xd_train, yd_train, test_fraction=0.5,
+                                                      seed=1, stratify=True)
+print(f"earlier half {X_earlier.shape}, new half {X_new.shape}, test {Xd_test.shape}")
+
+earlier_net = MLP([64, 32, 10], hidden="relu", output="softmax", loss="cross_entropy", seed=0)
+train(earlier_net, X_earlier, y_earlier, epochs=30, batch_size=32, optimizer="adam",
+      lr=0.003, seed=0)
+print(f"the earlier model on the test digits: {earlier_net.accuracy(Xd_test, yd_test):.3f}")
+
+autoencoder = MLP([64, 32, 64], hidden="relu", output="identity", loss="half_sse", seed=0)
+ae_history = train(autoencoder, Xd_train, Xd_train, epochs=30, batch_size=32,
+                   optimizer="adam", lr=0.003, seed=0)
+print(f"autoencoder: cost (half the squared error per image) {ae_history.train_loss[0]:.3f} "
+      f"after one epoch, {ae_history.train_loss[-1]:.3f} after 30")
+
+
+def hidden_features(net):
+    """The frozen feature map X -> A1 of a trained network."""
+    def features(X):
+        net.forward(X)
+        return net.cache["A1"]
+    return features
+
+
+feature_maps = {
+    "pixels": lambda X: X,
+    "hidden layer of an earlier model": hidden_features(earlier_net),
+    "autoencoder, no labels": hidden_features(autoencoder),
+}
+frozen = {k: v.copy() for k, v in earlier_net.params.items()}
+
+# %% [markdown]
+# The autoencoder's reconstructions show what its 32 features keep (top: test digits it never
+# saw; bottom: rebuilt from their 32 hidden activations):
+
+# %%
+rebuilt = autoencoder.forward(Xd_test[:, :8])
+fig, axes = plt.subplots(2, 8, figsize=(8, 2.4))
+for j in range(8):
+    axes[0, j].imshow(Xd_test[:, j].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+    axes[1, j].imshow(np.clip(rebuilt[:, j], 0, 1).reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+    for ax in axes[:, j]:
+        ax.set_xticks([])
+        ax.set_yticks([])
+axes[0, 0].set_ylabel("input", fontsize=10)
+axes[1, 0].set_ylabel("rebuilt", fontsize=10)
+fig.suptitle("The autoencoder rebuilds test digits from 32 features, learned without labels",
+             fontsize=11)
+plt.show()
+
+# %%
+per_class = [1, 2, 5, 10, 20, 50]
+draws = 5
+accuracy = {name: np.zeros((len(per_class), draws)) for name in feature_maps}
+for name, features in feature_maps.items():
+    F_new, F_test = features(X_new), features(Xd_test)
+    scale = F_new.std()  # from the new half's inputs only, no labels
+    for i, k in enumerate(per_class):
+        for d in range(draws):
+            pick = np.random.default_rng(d)
+            labelled = np.concatenate([pick.choice(np.flatnonzero(y_new == c), k, replace=False)
+                                       for c in range(10)])
+            classifier = MLP([F_new.shape[0], 10], output="softmax", loss="cross_entropy",
+                             l2=1e-3, seed=0)
+            train(classifier, F_new[:, labelled] / scale, y_new[labelled], epochs=100,
+                  batch_size=labelled.size, optimizer="adam", lr=0.05, seed=0)
+            accuracy[name][i, d] = classifier.accuracy(F_test / scale, yd_test)
+assert all(np.array_equal(frozen[k], earlier_net.params[k]) for k in frozen)  # still frozen
+
+print("test accuracy, mean of 5 draws of the labelled digits")
+print(f"{'labels':>6} " + " ".join(f"{name:>34}" for name in feature_maps))
+for i, k in enumerate(per_class):
+    print(f"{10 * k:>6} " + " ".join(f"{accuracy[name][i].mean():34.3f}" for name in feature_maps))
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 4.2))
+labels_total = 10 * np.array(per_class)
+for (name, acc), marker in zip(accuracy.items(), ["o", "s", "^"]):
+    ax.errorbar(labels_total, acc.mean(axis=1), yerr=acc.std(axis=1), marker=marker,
+                capsize=3, label=name)
+ax.set_xscale("log")
+ax.set_xticks(labels_total)
+ax.set_xticklabels([str(n) for n in labels_total])
+ax.set_xlabel("labelled training digits (the same number of each digit)")
+ax.set_ylabel("accuracy on the 359 test digits")
+ax.set_title("Softmax regression on three kinds of input (mean and spread of 5 draws)",
+             fontsize=11)
+ax.grid(True, alpha=0.3)
+ax.legend(loc="lower right", fontsize=10)
+plt.show()
+
+# %% [markdown]
+# What the numbers say:
+#
+# - **The earlier model's features win, and most where labels are fewest.** With one label per
+#   digit (10 labels) the new output layer is right on 0.825 of the test digits, softmax
+#   regression on the pixels on 0.619. The gap closes as labels grow, and at 500 labels the
+#   pixels have caught up (0.962 against 0.959): with enough labels a linear classifier finds
+#   its way in pixel space too. The earlier model did the expensive part, learning which
+#   combinations of pixels tell digits apart, with labels somebody else paid for; the new task
+#   only has to learn the 330 parameters of an output layer (printed below). This is why
+#   networks trained on large labelled data sets are reused as frozen feature maps.
+# - **The autoencoder's features, learned without a label, do a little worse than the pixels
+#   here, never better.** They keep what is needed to *rebuild* the pixels, which is not
+#   necessarily what *separates* the digits, and these 8 x 8 pixels are already nearly
+#   linearly separable. Unsupervised pre-processing pays when raw inputs are large and
+#   redundant and unlabelled data are plentiful; historically it is how the first deep networks
+#   were trained (one layer at a time, each an autoencoder of the one below) before the
+#   initialisations of notebook 08 made that unnecessary. On this small data set the
+#   measurement does not confirm "very effective", and that is worth knowing too.
+#
+# %%
+print("parameters of the new output layer on 32 features:", MLP([32, 10]).num_parameters())
+acc10 = {name: round(float(acc[0].mean()), 3) for name, acc in accuracy.items()}
+acc500 = {name: round(float(acc[-1].mean()), 3) for name, acc in accuracy.items()}
+print("10 labels: ", acc10)
+print("500 labels:", acc500)
+assert acc10["hidden layer of an earlier model"] > acc10["pixels"] + 0.1
+
+# %% [markdown]
+# **Check yourself.** Why must the earlier model be trained on the other half, and not on the
+# whole training set (or the test digits)?
+#
+# <details><summary>Answer</summary>
+#
+# The test digits judge all three variants, so no model may have seen them, or the accuracy
+# of the second variant would be optimistic. And the earlier model stands for a model built
+# before the new task, on other data: had it seen the labels of the new half, the second
+# variant would secretly use far more than the 10 to 500 labels on the horizontal axis.
+#
+# </details>
+
+# %% [markdown]
 # ## Summary
 #
 # - A batch generator visits every sample once per epoch in a new random order; $m = 32$
@@ -988,6 +1165,10 @@ for name, train_err, val_err in rows:
 #   validation error back near the noise floor. Under plain SGD the penalty is a weight
 #   decay by the factor $1 - 2\eta\lambda$ per step; Adam rescales it per coordinate, and
 #   decoupled weight decay (AdamW) restores the constant factor.
+# - The hidden layers pre-process the inputs for the output layer. A frozen hidden layer of an
+#   earlier model, trained on other labelled data, lifts softmax regression with few labels far
+#   above the same classifier on pixels; an autoencoder trained without labels learns features
+#   that rebuild the digits, and on these digits matches the pixels without beating them.
 #
 # **Next:** [08 · Depth, initialisation and where backprop came from](08_depth_and_history.ipynb)
 # — why one hidden layer is universal, why backprop sweeps backwards, and why deep networks need
