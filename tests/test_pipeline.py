@@ -94,6 +94,10 @@ def exp_backward(a, upstream):
 def reciprocal_backward(a, upstream):
     return upstream * (-(a**-2.0))
 """,
+    "b_hand": """
+x, y = support.branch_inputs()  # my variant's x and y
+HAND_GRADIENTS = {"x": y * y + y, "y": x * (2 * y + 1)}
+""",
     "b_backward": """
 def backward(graph):
     # recursion over the children, with memoisation
@@ -215,7 +219,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course: Course) -> None:
         assert secret not in text, secret
     nb = nbformat.reads(text, as_version=4)
     stubs = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert len(stubs) == 5 and all("raise NotImplementedError()" in s for s in stubs)
+    assert len(stubs) == 6 and all("raise NotImplementedError()" in s for s in stubs)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert sum(c.metadata["nbgrader"]["points"] for c in tests) == 20
     assert "support.check_backward(backward, support.branch_example())" in text  # visible tests
@@ -240,6 +244,10 @@ def test_export_agrees_with_the_gradebook(course: Course) -> None:
 
 def test_blank_submission_runs_and_every_test_says_not_written_yet(course: Course) -> None:
     errors = error_outputs(course.autograded("blank"))
+    # the stub of HAND_GRADIENTS raises where it stands, as a stub does
+    hand = [(meta, out) for meta, out in errors if meta.get("grade_id") == "b_hand"]
+    assert len(hand) == 1 and hand[0][1].ename == "NotImplementedError"
+    errors = [e for e in errors if e not in hand]
     assert len(errors) == 7  # one per graded test cell, nowhere else
     for meta, out in errors:
         assert meta.get("grade") is True
@@ -276,7 +284,10 @@ def test_feedback_shows_messages_not_the_checking_code(course: Course) -> None:
         assert "Test cell" not in text
         assert "Part (b): the backward sweep, Algorithm 4" in text
     text = course.feedback("overwrite")
-    assert "Tests for backward on the two graphs of the lectures 0 / 4" in text
+    assert (
+        "Tests for backward on the two graphs of the lectures, and of your HAND_GRADIENTS 0 / 4"
+        in text
+    )
 
 
 def test_feedback_keeps_hidden_tests_hidden(course: Course) -> None:
