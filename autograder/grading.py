@@ -88,6 +88,7 @@ class Job:
     view: dict[str, str] = field(default_factory=dict)  # what the box sees of installed code
     boxes: str = ""  # the folder of the run's boxes
     classmates: tuple[str, ...] = ()  # the ids of the class (per-student variants)
+    variant_id: str = ""  # the id of the student's variant, when not ``student``
 
 
 @dataclass
@@ -635,8 +636,9 @@ def _running(course: Course, job: Job, box, ahead=None):
     from autograder.run import boxed
 
     configure(course.config)
-    classmates = tuple(s for s in job.classmates if s != job.student)
-    with boxed(box, course.source(job.assignment), ahead, job.student, classmates):
+    student = job.variant_id or job.student
+    classmates = tuple(s for s in job.classmates if s not in (job.student, student))
+    with boxed(box, course.source(job.assignment), ahead, student, classmates):
         yield
 
 
@@ -856,8 +858,13 @@ def grade(
     hardened: bool = True,
     resume: bool = False,
     allow_unisolated: bool = False,
+    variant_ids: dict[str, str] | None = None,
 ) -> Result:
     """Grade every submission of ``assignment`` in ``folder`` (see the module's documentation).
+
+    ``variant_ids``: the id a student's variant is made from where it is not the student's id
+    (Gradescope grades every upload as one student; its roster gives the id, see
+    :mod:`autograder.gradescope`).
 
     ``jobs`` worker processes (default: the number of cores); ``out`` receives the CSV, a copy of
     each feedback page and the logs of the errors (default: ``<course>/grades/<assignment>/``).
@@ -933,6 +940,7 @@ def grade(
                         view,
                         str(boxes_of(scratch)),
                         classmates,
+                        (variant_ids or {}).get(sub.student, ""),
                     )
                 )
             outcomes = _run(course, todo, workers, progress) if todo else {}

@@ -34,13 +34,16 @@ SOURCE = ROOT / "source_assignments"
 #: predict gives the classes of a ReLU network (no cost, no gradient) and TEST_FUNCTIONS are the
 #: functions part (c) differentiates, whose gradients only the tests hold; ps6's cases are
 #: programs (plain data) whose generator evaluates steps on floats to keep them finite, with no
-#: gradient of any kind.
+#: gradient of any kind. A variant (``use_variant``, ``branch_inputs``, ``_rng``) makes inputs
+#: from the student's id: the checks of a variant stay in the grader.
 APPROVED = {
     "ps1": {
         "KERNEL", "BINARY", "UNARY", "Value", "TYPE_CHECKING", "GraphCase", "describe",
         "branch_example", "sigmoid_example", "square_example", "tie_example", "self_max_example",
         "dead_node_example", "chain_example", "random_example", "random_gate_inputs", "build",
         "float_nodes", "_apply_value", "_apply_float", "_graph_references",
+        # the student's variant: the id chooses inputs (course/variants.py), never an answer
+        "ASSIGNMENT", "variants", "use_variant", "branch_inputs", "_rng",
     },
     "ps2": {"KERNEL", "depth_table", "random_inputs", "large_inputs", "SHAPES"},
     "ps3": {
