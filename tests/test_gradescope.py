@@ -231,7 +231,8 @@ def test_a_late_gradescope_submission_gets_nbgraders_penalty(course: Path, tmp_p
     x, y = _ps1_branch_inputs(METADATA["users"][0]["email"])
     for cell in nb.cells:
         if cell.get("id") == "b-hand":
-            cell.source = f'HAND_GRADIENTS = {{"x": {(y + 1) * y!r}, "y": {2 * x * y + x!r}}}'
+            numbers = f'{{"x": {(y + 1) * y!r}, "y": {2 * x * y + x!r}}}'
+            cell.source = f"def hand_gradients():\n    return {numbers}"
     nbformat.write(nb, root / "submission" / "ps1.ipynb")
     (root / "submission_metadata.json").write_text(json.dumps(METADATA))
     # as in the zip's environment, which has no voila, nbval or pytest: importing one fails

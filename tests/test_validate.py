@@ -271,7 +271,7 @@ def test_validate_shows_and_uses_the_students_variant(student_folder) -> None:
     assert f"Your variant: {code} (student id: alice, stated in the notebook)" in proc.stdout
     for cell in nb.cells:  # the numbers of the example variant (x = 3, y = -4) are not alice's
         if cell.get("id") == "b-hand":
-            cell.source = 'HAND_GRADIENTS = {"x": 12.0, "y": -21.0}'
+            cell.source = 'def hand_gradients():\n    return {"x": 12.0, "y": -21.0}'
     nbformat.write(nb, folder / name)
     proc = validate(student_folder, name)
-    assert proc.returncode == 1 and "HAND_GRADIENTS" in proc.stdout, proc.stdout
+    assert proc.returncode == 1 and "hand_gradients()" in proc.stdout, proc.stdout

@@ -14,6 +14,7 @@ import importlib.util
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -141,11 +142,11 @@ def test_grading_uses_the_submissions_id_whatever_the_notebook_states(no_ids: No
     ps1.check_variant("alice")  # outside grading (Validate) the stated id is the one in use
 
 
-def hand(ps1: ModuleType, student: str) -> dict[str, float]:
-    """The right HAND_GRADIENTS of ``student``'s variant, worked out here by the chain rule
+def hand(ps1: ModuleType, student: str) -> Callable[[], dict[str, float]]:
+    """A right hand_gradients of ``student``'s variant, worked out here by the chain rule
     (f = x*y*y + x*y), independently of the support module's graph."""
     x, y = ps1.branch_inputs(variants.Variant("ps1", student, ""))
-    return {"x": y * y + y, "y": 2 * x * y + x}
+    return lambda: {"x": y * y + y, "y": 2 * x * y + x}
 
 
 def test_numbers_of_a_classmates_variant_are_named(no_ids: None) -> None:
@@ -155,10 +156,10 @@ def test_numbers_of_a_classmates_variant_are_named(no_ids: None) -> None:
         with pytest.raises(CheckFailure) as caught:
             ps1.check_hand_gradients(hand(ps1, "bob"))
         assert "variant of student id bob, but it was submitted as carol" in str(caught.value)
-        wrong = {"x": hand(ps1, "carol")["x"] + 1, "y": hand(ps1, "carol")["y"]}
+        right = hand(ps1, "carol")()
         with pytest.raises(CheckFailure) as caught:
-            ps1.check_hand_gradients(wrong)
-        assert "student id" not in str(caught.value) and "HAND_GRADIENTS" in str(caught.value)
+            ps1.check_hand_gradients(lambda: {"x": right["x"] + 1, "y": right["y"]})
+        assert "student id" not in str(caught.value) and "hand_gradients" in str(caught.value)
     with variants.grading("carol"):  # no class known: a plain wrong answer
         with pytest.raises(CheckFailure) as caught:
             ps1.check_hand_gradients(hand(ps1, "bob"))
@@ -206,8 +207,8 @@ def test_a_class_graded_under_each_students_id(tmp_path: Path) -> None:
     course = Course(root)
     assert release(course, ["ps1"]) == 0
     ps1 = load_ps1()
-    alice = hand(ps1, "alice")
-    typed = f'HAND_GRADIENTS = {{"x": {alice["x"]!r}, "y": {alice["y"]!r}}}'
+    alice = hand(ps1, "alice")()
+    typed = f'def hand_gradients():\n    return {{"x": {alice["x"]!r}, "y": {alice["y"]!r}}}'
     notebooks = {
         "alice": _with_answers("correct", "alice"),
         "bob": _with_answers("correct", "alice"),  # alice's notebook, as she sent it
@@ -226,7 +227,8 @@ def test_a_class_graded_under_each_students_id(tmp_path: Path) -> None:
     named = "this notebook was answered for the variant of student id alice, but it was submitted"
     assert f"{named} as bob" in page["bob"]
     assert f"{named} as carol" in page["carol"]
-    assert "HAND_GRADIENTS holds the gradients of the variant of student id alice" in page["carol"]
+    gives = "hand_gradients() gives the gradients of the variant of student id alice"
+    assert gives in page["carol"]
     assert "student id alice" not in page["alice"] + page["dave"]
     kinds = {s: {f.kind for f in result.outcomes[s].findings} for s in notebooks}
     assert kinds["bob"] == kinds["carol"] == {"variant"}

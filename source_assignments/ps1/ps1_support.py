@@ -315,18 +315,21 @@ def check_variant(student_id: object) -> None:
     variants.check_stated(ASSIGNMENT, student_id)
 
 
-def check_hand_gradients(hand: object, student_id: object = "") -> None:
-    """The gradients of :func:`branch_example` that the student wrote as numbers
-    (``{"x": ..., "y": ...}``) for their variant. While grading, numbers made for a classmate's
-    variant are named as such."""
+def check_hand_gradients(
+    hand_gradients: Callable, student_id: object = "", part: str = "part (b)"
+) -> None:
+    """The gradients of :func:`branch_example` that the student's ``hand_gradients()`` gives as
+    numbers (``{"x": ..., "y": ...}``) for their variant. While grading, numbers made for a
+    classmate's variant are named as such."""
     __tracebackhide__ = True
     check_variant(student_id)
     variant = variants.current(ASSIGNMENT)
+    hand = checks.call_student(hand_gradients, part=part, forbid=FORBID)
     if not isinstance(hand, dict):
         raise checks.CheckFailure(
-            'HAND_GRADIENTS must be a dict like {"x": 1.5, "y": -2.0}, not a '
+            'hand_gradients() must return a dict like {"x": 1.5, "y": -2.0}, not a '
             f"{type(hand).__name__}",
-            name="HAND_GRADIENTS",
+            name="hand_gradients",
             problem="wrong_type",
         )
 
@@ -345,9 +348,8 @@ def check_hand_gradients(hand: object, student_id: object = "") -> None:
         if copied is not None:
             raise checks.CheckFailure(
                 variants.other_variant_message(copied, variant.student_id)
-                + " (HAND_GRADIENTS holds the gradients of the variant of student id "
-                f"{copied})",
-                name="HAND_GRADIENTS",
+                + f" (hand_gradients() gives the gradients of the variant of student id {copied})",
+                name="hand_gradients",
                 problem="other_variant",
             )
     expected = branch_example(variant).expected
@@ -355,7 +357,7 @@ def check_hand_gradients(hand: object, student_id: object = "") -> None:
     checks.check_gradients(
         {k: hand.get(k) for k in ("x", "y")},
         {k: expected[k] for k in ("x", "y")},
-        context=f"HAND_GRADIENTS, the gradients of your variant's graph (x = {x:g}, y = {y:g})",
+        context=f"hand_gradients(), the gradients of your variant's graph (x = {x:g}, y = {y:g})",
     )
 
 
