@@ -31,7 +31,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
 from autograder import box as boxes
 from autograder import checker
@@ -112,6 +112,8 @@ class SubmissionId(Preprocessor):
     cases of the submission's variant and fails a notebook answered for another id. Hardened
     grading does not rely on it: its box starts with a clean environment, and the grader gives
     the id to the kernel and to the tests itself (:func:`boxed`)."""
+
+    enabled = Bool(True)  # nbconvert's preprocessors are off unless configured
 
     def preprocess(self, nb, resources):
         student = str((resources or {}).get("nbgrader", {}).get("student") or "")
