@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,8 +48,11 @@ HOW_TO_STATE = (
 
 
 def normalize(student_id: object) -> str:
-    """An id as compared: text, composed Unicode, no surrounding spaces, case ignored."""
-    return unicodedata.normalize("NFC", str(student_id)).strip().casefold()
+    """An id as compared: text, composed Unicode, no surrounding spaces, case ignored, and
+    every character but letters, digits and ``_ . @ -`` read as ``_``, as the grader makes ids
+    of LMS file names (a Moodle student who writes "Jane Smith" is ``Jane_Smith`` there)."""
+    text = unicodedata.normalize("NFC", str(student_id)).strip().casefold()
+    return re.sub(r"[^\w.@-]", "_", text)
 
 
 def variant_seed(student_id: str, assignment: str, salt: str = SALT) -> int:

@@ -62,6 +62,8 @@ def test_an_id_is_read_without_case_spaces_or_unicode_spelling() -> None:
     seed = variants.variant_seed("jose", "ps1")
     assert variants.variant_seed("  JOSE ", "ps1") == seed
     assert variants.variant_seed("Jos\u00e9", "ps1") == variants.variant_seed("jose\u0301", "ps1")
+    assert variants.variant_seed("Jane Smith", "ps1") == variants.variant_seed("jane_smith", "ps1")
+    assert variants.variant_seed("Jane Smith", "ps1") != variants.variant_seed("janesmith", "ps1")
 
 
 def test_different_ids_and_assignments_give_different_variants() -> None:
