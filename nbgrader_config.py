@@ -44,6 +44,18 @@ c.Execute.timeout = 120
 c.Execute.interrupt_on_timeout = True
 c.Execute.startup_timeout = 120
 c.Execute.execute_retries = 0
+# Per-student variants (course/variants.py): the id a notebook is graded under reaches its
+# kernel before it runs, so the cases are those of the submission's variant.
+c.Autograde.autograde_preprocessors = [
+    "autograder.run.SubmissionId",
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 # keep long tracebacks readable in the feedback
 c.LimitOutput.max_lines = 300
 c.LimitOutput.max_traceback = 100

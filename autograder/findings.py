@@ -24,6 +24,7 @@ KINDS = {
     "crash": "kernel crash",
     "output": "oversized output",
     "suspicious": "code for a human to look at",
+    "variant": "answered for another student's variant",
 }
 
 
@@ -99,6 +100,25 @@ def delegation(nb: Any) -> list[Finding]:
                         f"({evalue.split(':')[0][:120]})",
                     )
                 )
+    return found
+
+
+def other_variant(nb: Any) -> list[Finding]:
+    """The test cells of an autograded notebook that failed because the notebook was answered
+    for another student's variant (``course/variants.py``): its ``STUDENT_ID``, or numbers
+    that are a classmate's. The first sentence of the check's message names both ids."""
+    from course.variants import OTHER_VARIANT
+
+    found: list[Finding] = []
+    for number, cell in enumerate(nb.get("cells", []), start=1):
+        meta = _nbgrader(cell)
+        if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+            continue
+        for out in cell.get("outputs", []):
+            evalue = str(out.get("evalue", ""))
+            if out.get("output_type") == "error" and OTHER_VARIANT in evalue:
+                said = evalue[evalue.index(OTHER_VARIANT) :].split(":")[0][:200]
+                found.append(Finding("variant", meta.get("grade_id") or f"cell {number}", said))
     return found
 
 

@@ -467,6 +467,22 @@ def submission_times(root: Path) -> tuple[datetime | None, datetime | None, str]
         return None, None, f"{METADATA} could not be read ({exc}): graded without a due date"
 
 
+def roster_id(root: Path) -> str:
+    """The student's id for a per-student variant (``course/variants.py``), from Gradescope's
+    ``submission_metadata.json``: the roster's student id (``sid``), else the email; "" when
+    neither is known (the notebook is then graded with the id it states, see
+    :func:`run_autograder`)."""
+    try:
+        users = json.loads((root / METADATA).read_text()).get("users") or []
+    except (OSError, ValueError, AttributeError):
+        return ""
+    for user in users[:1]:
+        for key in ("sid", "email"):
+            if isinstance(user, dict) and str(user.get(key) or "").strip():
+                return str(user[key]).strip()
+    return ""
+
+
 def _late_lines(row) -> list[str]:
     """What results.json says of lateness (nothing for a submission on time)."""
     if not row.seconds_late:
@@ -515,7 +531,7 @@ def run_autograder(course: Course, assignment: str) -> int:
     if any(folder.iterdir()):
         result = grade(
             course, assignment, inbox, jobs=1, layout="nbgrader", progress=False,
-            out=root / "results" / "grading",
+            out=root / "results" / "grading", variant_ids={STUDENT: roster_id(root)},
         )  # fmt: skip
     shutil.rmtree(inbox, ignore_errors=True)
     data = results(course, assignment, result, settings)

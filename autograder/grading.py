@@ -87,6 +87,8 @@ class Job:
     isolation: str = "bubblewrap"  # how the box is made (autograder.box.Isolation.kind)
     view: dict[str, str] = field(default_factory=dict)  # what the box sees of installed code
     boxes: str = ""  # the folder of the run's boxes
+    classmates: tuple[str, ...] = ()  # the ids of the class (per-student variants)
+    variant_id: str = ""  # the id of the student's variant, when not ``student``
 
 
 @dataclass
@@ -634,8 +636,21 @@ def _running(course: Course, job: Job, box, ahead=None):
     from autograder.run import boxed
 
     configure(course.config)
-    with boxed(box, course.source(job.assignment), ahead):
+    student = job.variant_id or job.student
+    classmates = tuple(s for s in job.classmates if s not in (job.student, student))
+    with boxed(box, course.source(job.assignment), ahead, student, classmates):
         yield
+
+
+def class_ids(course: Course, assignment: str, found: list) -> tuple[str, ...]:
+    """Every student of the class for ``assignment``: those of this run and those with a
+    submission in the course (a check of a per-student variant names the one whose numbers a
+    notebook holds, course/variants.py)."""
+    ids = {sub.student for sub in found}
+    folder = course.path("submitted", ".", assignment).parent.parent
+    if folder.is_dir():
+        ids.update(p.name for p in folder.iterdir() if (p / assignment).is_dir())
+    return tuple(sorted(ids))
 
 
 def configure(config) -> None:
@@ -682,7 +697,7 @@ def _run_findings(course: Course, job: Job) -> list[Finding]:
     """What the run left in the autograded notebooks (timeouts, crashes, cut outputs)."""
     import nbformat
 
-    from autograder.findings import delegation
+    from autograder.findings import delegation, other_variant
     from autograder.outputs import findings_from_outputs
 
     folder = course.path("autograded", job.student, job.assignment)
@@ -691,7 +706,7 @@ def _run_findings(course: Course, job: Job) -> list[Finding]:
         path = folder / f"{name}.ipynb"
         if path.is_file():
             nb = nbformat.read(path, as_version=4)
-            found += findings_from_outputs(nb) + delegation(nb)
+            found += findings_from_outputs(nb) + delegation(nb) + other_variant(nb)
     return found
 
 
@@ -843,8 +858,13 @@ def grade(
     hardened: bool = True,
     resume: bool = False,
     allow_unisolated: bool = False,
+    variant_ids: dict[str, str] | None = None,
 ) -> Result:
     """Grade every submission of ``assignment`` in ``folder`` (see the module's documentation).
+
+    ``variant_ids``: the id a student's variant is made from where it is not the student's id
+    (Gradescope grades every upload as one student; its roster gives the id, see
+    :mod:`autograder.gradescope`).
 
     ``jobs`` worker processes (default: the number of cores); ``out`` receives the CSV, a copy of
     each feedback page and the logs of the errors (default: ``<course>/grades/<assignment>/``).
@@ -894,6 +914,7 @@ def grade(
             kept: list[str] = []
             nothing: list[Outcome] = []  # students who sent no notebook: nothing to run
             record_students(course, found.submissions)
+            classmates = class_ids(course, assignment, found.submissions)
             for sub in found.submissions:
                 target = course.path("submitted", sub.student, assignment)
                 if Path(sub.origin).resolve() != target.resolve():
@@ -918,6 +939,8 @@ def grade(
                         isolation.kind,
                         view,
                         str(boxes_of(scratch)),
+                        classmates,
+                        (variant_ids or {}).get(sub.student, ""),
                     )
                 )
             outcomes = _run(course, todo, workers, progress) if todo else {}

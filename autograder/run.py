@@ -28,16 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode, from_dict
 from nbgrader.preprocessors import Execute
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
 from autograder import box as boxes
 from autograder import checker
 from autograder.outputs import death_reason, error_output
+from course import variants
 
-#: what the worker sets before autograde: the box of the next kernel and the folder whose
-#: support modules the tests import (the assignment's source)
+#: what the worker sets before autograde: the box of the next kernel, the folder whose
+#: support modules the tests import (the assignment's source), and the id the submission is
+#: graded under with the other ids of the class (per-student variants, course/variants.py)
 _NEXT: dict[str, Any] = {}
 #: what the tests of the last run found, per notebook and test cell, the visible checks apart
 #: from the hidden ones: ``{notebook: {grade_id: {"visible": {...}, "hidden": {...}}}}``
@@ -45,10 +48,17 @@ VERDICTS: dict[str, dict[str, Any]] = {}
 
 
 @contextlib.contextmanager
-def boxed(box: boxes.Box, source: Path, km: Any = None):
+def boxed(
+    box: boxes.Box,
+    source: Path,
+    km: Any = None,
+    student: str = "",
+    classmates: tuple[str, ...] = (),
+):
     """While nbgrader autogrades: kernels start in ``box`` (or ``km``, a kernel manager whose
-    kernel was started ahead in that box); tests import from ``source``."""
-    _NEXT.update(box=box, source=source, km=km)
+    kernel was started ahead in that box); tests import from ``source``; the submission is
+    graded as ``student``'s (its variant), ``classmates`` are the class's other ids."""
+    _NEXT.update(box=box, source=source, km=km, student=student, classmates=classmates)
     VERDICTS.clear()
     try:
         yield
@@ -61,11 +71,14 @@ ANSWERS_SOURCE = Path(__file__).with_name("answers.py")
 OUT_OF_TIME = "OutOfTime"
 
 BOOT = """\
-def __autograder_boot(source):
+def __autograder_boot(source, student):
+    import os
+    if student:  # the id the submission is graded under: its variant (course/variants.py)
+        os.environ[{env!r}] = student
     namespace = {{"__name__": "autograder_answers"}}
     exec(compile(source, "<autograder>", "exec"), namespace)
     namespace["install"]()
-__autograder_boot({source!r})
+__autograder_boot({source!r}, {student!r})
 del __autograder_boot
 """
 
@@ -91,6 +104,24 @@ def trusted_setup(source: Path | None, notebook: str) -> list[str]:
         if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
             out.append(cell.source)
     return out
+
+
+class SubmissionId(Preprocessor):
+    """Before a notebook runs: the id it is graded under goes to the environment the kernel
+    inherits (``course.variants.GRADER_ENV``), so that plain ``nbgrader autograde`` makes the
+    cases of the submission's variant and fails a notebook answered for another id. Hardened
+    grading does not rely on it: its box starts with a clean environment, and the grader gives
+    the id to the kernel and to the tests itself (:func:`boxed`)."""
+
+    enabled = Bool(True)  # nbconvert's preprocessors are off unless configured
+
+    def preprocess(self, nb, resources):
+        student = str((resources or {}).get("nbgrader", {}).get("student") or "")
+        if student:
+            os.environ[variants.GRADER_ENV] = student
+        else:
+            os.environ.pop(variants.GRADER_ENV, None)
+        return nb, resources
 
 
 class BoxedExecute(Execute):
@@ -137,7 +168,13 @@ class BoxedExecute(Execute):
         try:
             notebook = str((resources or {}).get("unique_key", ""))
             self._base = checker.preamble(trusted_setup(source, notebook))
-            return super().preprocess(nb, resources, km)
+            student = str(_NEXT.get("student") or "")
+            with (
+                variants.grading(student, _NEXT.get("classmates", ()))
+                if student
+                else (contextlib.nullcontext())
+            ):
+                return super().preprocess(nb, resources, km)
         finally:
             if source is not None:
                 with contextlib.suppress(ValueError):
@@ -247,7 +284,11 @@ class BoxedExecute(Execute):
         self._ready = True
         self._seq = 0
         self._comm = uuid.uuid4().hex
-        code = BOOT.format(source=ANSWERS_SOURCE.read_text(encoding="utf-8"))
+        code = BOOT.format(
+            source=ANSWERS_SOURCE.read_text(encoding="utf-8"),
+            env=variants.GRADER_ENV,
+            student=str(_NEXT.get("student") or ""),
+        )
         try:
             self._run_silently(code, 60.0)
         except (checker.KernelGone, checker.CallTimeout) as exc:

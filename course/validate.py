@@ -90,6 +90,10 @@ def error_text(output: Any, own_cell: int | None = None) -> str:
 class WholeMessages(Validator):
     """nbgrader's validator, which prints every line whole and each error as a student reads it."""
 
+    def _preprocess(self, nb: Any) -> Any:
+        self._variant_notebook = nb = super()._preprocess(nb)  # the notebook as it ran
+        return nb
+
     def _indent(self, val: str) -> str:
         # nbgrader cuts each line at ``width``; a terminal wraps long lines by itself
         return "\n".join(self.indent + strip_ansi(line) for line in val.split("\n"))
@@ -136,6 +140,18 @@ def _config() -> Config:
     return config
 
 
+def _variant_lines(validator: Validator) -> list[str]:
+    """What the notebook said of its variant (per-student variants, ``course/variants.py``):
+    the student sees whose numbers the tests just used."""
+    nb = getattr(validator, "_variant_notebook", None)
+    lines = []
+    for cell in nb.cells if nb is not None else []:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = str(output.get("text", "")) if output.get("output_type") == "stream" else ""
+            lines += [line for line in text.splitlines() if line.startswith("Your variant:")]
+    return lines
+
+
 def validate(notebook: str | os.PathLike[str], width: int | None = None) -> bool:
     """Run ``notebook`` and print what fails (nbgrader's report, every line whole); True when it
     passes: no test fails, no test cell was changed, no cell changed its type."""
@@ -155,6 +171,8 @@ def validate(notebook: str | os.PathLike[str], width: int | None = None) -> bool
         for cell in results["changed"]:
             validator._print_changed(cell["source"])
         return False
+    for line in _variant_lines(validator):
+        print(line)
     failed = results.get("failed", [])
     validator._print_num_failed(len(failed))
     for cell in failed:

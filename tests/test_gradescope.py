@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
 import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -194,6 +195,18 @@ def test_a_part_graded_by_hand_has_one_maximum_for_everyone(course: Path) -> Non
 
 
 @pytest.mark.slow
+def _ps1_branch_inputs(student_id: str) -> tuple[float, float]:
+    """The (x, y) of ps1's part (b) graph in ``student_id``'s variant."""
+    from course import variants
+
+    sys.path.insert(0, str(ROOT / "source_assignments" / "ps1"))
+    try:
+        import ps1_support
+    finally:
+        sys.path.pop(0)
+    return ps1_support.branch_inputs(variants.Variant("ps1", student_id, ""))
+
+
 def test_a_late_gradescope_submission_gets_nbgraders_penalty(course: Path, tmp_path: Path) -> None:
     from autograder.cli import main
 
@@ -212,7 +225,15 @@ def test_a_late_gradescope_submission_gets_nbgraders_penalty(course: Path, tmp_p
     config = root / "source" / "nbgrader_course" / "nbgrader_config.py"
     config.write_text(config.read_text() + '\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
     (root / "submission").mkdir()
-    shutil.copy(SAMPLE / "ps1" / "correct.ipynb", root / "submission" / "ps1.ipynb")
+    # the numbers of part (b) typed for the variant of the uploader's email, the id Gradescope's
+    # roster gives (course/variants.py): the grader must take the same id
+    nb = nbformat.read(SAMPLE / "ps1" / "correct.ipynb", as_version=4)
+    x, y = _ps1_branch_inputs(METADATA["users"][0]["email"])
+    for cell in nb.cells:
+        if cell.get("id") == "b-hand":
+            numbers = f'{{"x": {(y + 1) * y!r}, "y": {2 * x * y + x!r}}}'
+            cell.source = f"def hand_gradients():\n    return {numbers}"
+    nbformat.write(nb, root / "submission" / "ps1.ipynb")
     (root / "submission_metadata.json").write_text(json.dumps(METADATA))
     # as in the zip's environment, which has no voila, nbval or pytest: importing one fails
     missing = tmp_path / "missing"

@@ -35,13 +35,18 @@ SOURCE = ROOT / "source_assignments"
 #: functions part (c) differentiates, whose gradients only the tests hold; ps6's cases are
 #: programs (plain data) whose generator evaluates steps on floats to keep them finite, with no
 #: gradient of any kind. ps7's cases are seeded arrays (sweep_case draws a start of the network,
-#: no loss or gradient) and its loss curves are drawn from formulas, not from training.
+#: no loss or gradient), its loss curves are drawn from formulas, not from training, and its
+#: network of part (b) is given whole (no loss or layer of part (a) with it). A variant
+#: (``use_variant``, ``branch_inputs``, ``_rng``) makes inputs from the student's id: the checks
+#: of a variant stay in the grader.
 APPROVED = {
     "ps1": {
         "KERNEL", "BINARY", "UNARY", "Value", "TYPE_CHECKING", "GraphCase", "describe",
         "branch_example", "sigmoid_example", "square_example", "tie_example", "self_max_example",
         "dead_node_example", "chain_example", "random_example", "random_gate_inputs", "build",
         "float_nodes", "_apply_value", "_apply_float", "_graph_references",
+        # the student's variant: the id chooses inputs (course/variants.py), never an answer
+        "ASSIGNMENT", "variants", "use_variant", "branch_inputs", "_rng",
     },
     "ps2": {"KERNEL", "depth_table", "random_inputs", "large_inputs", "SHAPES"},
     "ps3": {

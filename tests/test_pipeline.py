@@ -94,6 +94,11 @@ def exp_backward(a, upstream):
 def reciprocal_backward(a, upstream):
     return upstream * (-(a**-2.0))
 """,
+    "b_hand": """
+def hand_gradients():
+    x, y = support.branch_inputs()  # my variant's x and y
+    return {"x": y * y + y, "y": x * (2 * y + 1)}
+""",
     "b_backward": """
 def backward(graph):
     # recursion over the children, with memoisation
@@ -215,7 +220,7 @@ def test_release_has_no_solutions_and_no_hidden_tests(course: Course) -> None:
         assert secret not in text, secret
     nb = nbformat.reads(text, as_version=4)
     stubs = [c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert len(stubs) == 5 and all("raise NotImplementedError()" in s for s in stubs)
+    assert len(stubs) == 6 and all("raise NotImplementedError()" in s for s in stubs)
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert sum(c.metadata["nbgrader"]["points"] for c in tests) == 20
     assert "support.check_backward(backward, support.branch_example())" in text  # visible tests
@@ -276,7 +281,10 @@ def test_feedback_shows_messages_not_the_checking_code(course: Course) -> None:
         assert "Test cell" not in text
         assert "Part (b): the backward sweep, Algorithm 4" in text
     text = course.feedback("overwrite")
-    assert "Tests for backward on the two graphs of the lectures 0 / 4" in text
+    assert (
+        "Tests for backward on the two graphs of the lectures, and your hand_gradients 0 / 4"
+        in text
+    )
 
 
 def test_feedback_keeps_hidden_tests_hidden(course: Course) -> None:

@@ -164,7 +164,8 @@ def forbidden(assignment: str) -> list[str]:
 
 def kernel_cells(assignment: str) -> list[tuple[int, str]]:
     """The code cells a grading kernel runs besides the tests: the locked cells that are not
-    graded (setup, demos) and the answer cells, here with the reference solutions."""
+    graded (setup, demos), the answer cells, here with the reference solutions, and the cells
+    that are the student's own (ps1's ``STUDENT_ID``, the scratch cells)."""
     nb = json.loads((SOURCES / assignment / f"{assignment}.ipynb").read_text())
     cells = []
     for number, cell in enumerate(nb["cells"]):
@@ -172,7 +173,7 @@ def kernel_cells(assignment: str) -> list[tuple[int, str]]:
         if cell["cell_type"] != "code":
             continue
         locked_demo = meta.get("locked") and not meta.get("grade")
-        if locked_demo or (meta.get("solution") and not meta.get("grade")):
+        if locked_demo or (meta.get("solution") and not meta.get("grade")) or not meta:
             cells.append((number, "".join(cell["source"])))
     return cells
 

@@ -252,3 +252,26 @@ def test_a_missing_notebook_is_said_plainly(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 1 and "nothing.ipynb: no such notebook" in proc.stderr
+
+
+def test_validate_shows_and_uses_the_students_variant(student_folder) -> None:
+    """The student's own variant (course/variants.py): its line is shown, its numbers tested."""
+    from course import variants
+
+    folder = student_folder[0]
+    name = with_answers_of(student_folder, "correct", "alice")
+    nb = nbformat.read(folder / name, as_version=4)
+    for cell in nb.cells:
+        if cell.get("id") == "student-id":
+            cell.source = 'STUDENT_ID = "alice"'
+    nbformat.write(nb, folder / name)
+    proc = validate(student_folder, name)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    code = variants.Variant("ps1", "alice", "").code
+    assert f"Your variant: {code} (student id: alice, stated in the notebook)" in proc.stdout
+    for cell in nb.cells:  # the numbers of the example variant (x = 3, y = -4) are not alice's
+        if cell.get("id") == "b-hand":
+            cell.source = 'def hand_gradients():\n    return {"x": 12.0, "y": -21.0}'
+    nbformat.write(nb, folder / name)
+    proc = validate(student_folder, name)
+    assert proc.returncode == 1 and "hand_gradients()" in proc.stdout, proc.stdout

@@ -6,8 +6,10 @@ tests, their points or tags), this releases every assignment with ``nbgrader
 generate_assignment`` into a temporary copy of the course and puts into every submission, for
 each locked cell of the release, the released source, checksum (nbgrader validate reports a
 locked cell whose checksum is stale as changed), points (the integrity check reports other
-points as tampering) and tags. The answer cells, the student's own cells and the outputs stay
-as they are. ``--check`` changes nothing and exits with 1 when a submission is out of date.
+points as tampering) and tags. A cell the release has and a submission lacks (a cell added to
+the assignment) is put in as released, after the cell before it. The answer cells, the
+student's own cells and the outputs stay as they are. ``--check`` changes nothing and exits
+with 1 when a submission is out of date.
 
 Then rebuild the integrity cases, which are made from ps1's sample class:
 ``python -m tests.integrity.make_cases``.
@@ -53,13 +55,37 @@ def _grade_id(cell: nbformat.NotebookNode) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
+def _key(cell: nbformat.NotebookNode) -> str | None:
+    return _grade_id(cell) or cell.get("id")
+
+
+def insert_new(nb: nbformat.NotebookNode, released: nbformat.NotebookNode) -> bool:
+    """Put into ``nb`` the cells of ``released`` it does not have (by grade id, else cell id):
+    a cell added to the assignment (a locked cell, a new answer cell as released), placed after
+    the cell of ``released`` before it. True if any was added."""
+    have = {_key(c) for c in nb.cells}
+    changed = False
+    for k, ref in enumerate(released.cells):
+        if _key(ref) in have:
+            continue
+        before = _key(released.cells[k - 1]) if k else None
+        at = next((i + 1 for i, c in enumerate(nb.cells) if _key(c) == before), 0)
+        cell = nbformat.from_dict(ref)
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        nb.cells.insert(at, cell)
+        have.add(_key(ref))
+        changed = True
+    return changed
+
+
 def follow(nb: nbformat.NotebookNode, released: nbformat.NotebookNode) -> bool:
-    """Give ``nb``'s locked cells the source, checksum, points and tags of ``released``; True
-    if anything changed."""
+    """Give ``nb`` the cells ``released`` added (:func:`insert_new`), and its locked cells the
+    source, checksum, points and tags of ``released``; True if anything changed."""
+    changed = insert_new(nb, released)
     locked = {
         _grade_id(c): c for c in released.cells if c.metadata.get("nbgrader", {}).get("locked")
     }
-    changed = False
     for cell in nb.cells:
         ref = locked.get(_grade_id(cell))
         if ref is None:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from course import checks
+from course import checks, variants
 
 if TYPE_CHECKING:  # course.graph is imported where the references are computed
     from course.graph import Value
@@ -48,6 +48,7 @@ FORBID = (
 # gets these (and what they need) only; the checks and the reference answers run in the grader
 # (see autograder/kernel_view.py)
 KERNEL = (
+    "use_variant",
     "GraphCase",
     "describe",
     "branch_example",
@@ -61,6 +62,7 @@ KERNEL = (
     "random_gate_inputs",
 )
 
+ASSIGNMENT = "ps1"
 Line = tuple[str, str, tuple[str, ...], float | None]
 BINARY = ("+", "*", "max")
 UNARY = ("exp", "1/x", "tanh", "*-1", "**2", "+c", "*c")
@@ -279,16 +281,98 @@ def describe(graph: Sequence[dict]) -> str:
     return "\n".join(rows)
 
 
+# -- the student's variant (course/variants.py) ---------------------------------------------------
+
+
+def use_variant(student_id: str = "") -> variants.Variant:
+    """The notebook's variant, from ``STUDENT_ID`` (else the grader's id, else the JupyterHub
+    login, else the example variant); prints it."""
+    return variants.use(ASSIGNMENT, student_id)
+
+
+def _rng(seed: int) -> np.random.Generator:
+    """The generator of the cases numbered ``seed``: the example variant's is the plain seeded
+    one (the cases the notebook's examples and the course's tests were written with), a
+    student's is made from the student's variant."""
+    variant = variants.current(ASSIGNMENT)
+    return np.random.default_rng(seed) if variant.example else variant.rng(seed)
+
+
+def branch_inputs(variant: variants.Variant | None = None) -> tuple[float, float]:
+    """The ``(x, y)`` of :func:`branch_example` in a variant: the lecture's (3, -4) in the
+    example variant, else whole numbers from 2 to 6 in size, of either sign."""
+    variant = variant or variants.current(ASSIGNMENT)
+    if variant.example:
+        return 3.0, -4.0
+    rng = variant.rng("branch")
+    x, y = rng.integers(2, 7, size=2) * rng.choice([-1, 1], size=2)
+    return float(x), float(y)
+
+
+def check_variant(student_id: object) -> None:
+    """While grading: fail a notebook whose ``STUDENT_ID`` is not the submission's id."""
+    __tracebackhide__ = True
+    variants.check_stated(ASSIGNMENT, student_id)
+
+
+def check_hand_gradients(
+    hand_gradients: Callable, student_id: object = "", part: str = "part (b)"
+) -> None:
+    """The gradients of :func:`branch_example` that the student's ``hand_gradients()`` gives as
+    numbers (``{"x": ..., "y": ...}``) for their variant. While grading, numbers made for a
+    classmate's variant are named as such."""
+    __tracebackhide__ = True
+    check_variant(student_id)
+    variant = variants.current(ASSIGNMENT)
+    hand = checks.call_student(hand_gradients, part=part, forbid=FORBID)
+    if not isinstance(hand, dict):
+        raise checks.CheckFailure(
+            'hand_gradients() must return a dict like {"x": 1.5, "y": -2.0}, not a '
+            f"{type(hand).__name__}",
+            name="hand_gradients",
+            problem="wrong_type",
+        )
+
+    def fits(other: variants.Variant) -> bool:
+        expected = branch_example(other).expected
+        try:
+            return all(
+                math.isclose(float(hand[k]), expected[k], rel_tol=1e-6, abs_tol=1e-9)
+                for k in ("x", "y")
+            )
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    if not fits(variant):
+        copied = variants.whose(ASSIGNMENT, fits)
+        if copied is not None:
+            raise checks.CheckFailure(
+                variants.other_variant_message(copied, variant.student_id)
+                + f" (hand_gradients() gives the gradients of the variant of student id {copied})",
+                name="hand_gradients",
+                problem="other_variant",
+            )
+    expected = branch_example(variant).expected
+    x, y = branch_inputs(variant)
+    checks.check_gradients(
+        {k: hand.get(k) for k in ("x", "y")},
+        {k: expected[k] for k in ("x", "y")},
+        context=f"hand_gradients(), the gradients of your variant's graph (x = {x:g}, y = {y:g})",
+    )
+
+
 # -- the graphs of the problem set ----------------------------------------------------------------
 
 
-def branch_example() -> GraphCase:
-    """f = (x y + x) y at x = 3, y = -4: x and y each feed two nodes."""
+def branch_example(variant: variants.Variant | None = None) -> GraphCase:
+    """f = (x y + x) y at your variant's x and y (:func:`branch_inputs`; the lecture's x = 3,
+    y = -4 in the example variant): x and y each feed two nodes."""
+    x, y = branch_inputs(variant)
     return GraphCase(
         "f = (x*y + x) * y",
         [
-            ("x", "input", (), 3.0),
-            ("y", "input", (), -4.0),
+            ("x", "input", (), x),
+            ("y", "input", (), y),
             ("q", "*", ("x", "y"), None),
             ("s", "+", ("q", "x"), None),
             ("f", "*", ("s", "y"), None),
@@ -383,8 +467,9 @@ def chain_example(length: int = 150) -> GraphCase:
 
 
 def random_example(seed: int, n_inputs: int = 3, n_ops: int = 12) -> GraphCase:
-    """A random graph with branches, seeded; values stay moderate and no max has a tie."""
-    rng = np.random.default_rng(seed)
+    """A random graph with branches, seeded (in your variant); values stay moderate and no max
+    has a tie."""
+    rng = _rng(seed)
     program: list[Line] = []
     values: dict[str, float] = {}
     children: dict[str, int] = {}
@@ -735,8 +820,9 @@ def check_gate(
 def random_gate_inputs(
     seed: int, op: str, count: int = 12
 ) -> list[tuple[tuple[float, ...], float]]:
-    """Seeded ``(inputs, upstream)`` cases for a gate, with integers and negatives mixed in."""
-    rng = np.random.default_rng(seed)
+    """Seeded ``(inputs, upstream)`` cases for a gate (in your variant), with integers and
+    negatives mixed in."""
+    rng = _rng(seed)
     arity = 2 if op in BINARY else 1
     cases = []
     for k in range(count):
@@ -753,6 +839,11 @@ def random_gate_inputs(
 
 
 # -- part (c): direct and indirect effects --------------------------------------------------------
+
+
+def random_points(seed: int, count: int = 10) -> list[float]:
+    """Seeded points u1 in [-2, 1.5] (in your variant) for :func:`check_direct_indirect`."""
+    return [float(u) for u in _rng(seed).uniform(-2.0, 1.5, size=count)]
 
 
 def direct_indirect_reference(u1: float) -> tuple[float, float, float]:
