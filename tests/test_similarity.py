@@ -6,7 +6,7 @@ changed, comments added and independent lines swapped is a seeded copy; a studen
 ``affine_backward`` is the course package's own, renamed, took it from ``course/layers.py``.
 The renaming is a plain whole-word substitution, independent of copydetect.
 
-The whole sample classes of ps2, ps3, ps4 and ps6 are honest too (every student wrote their own
+The whole sample classes of ps2, ps3, ps4, ps6 and ps7 are honest too (every student wrote their own
 answers): no pair of them is flagged, while a copy of each of them, made here with ``ast`` and
 ``tokenize`` (every name the student bound renamed, independent statements and two methods
 swapped), is found next to its original.
@@ -83,7 +83,7 @@ def from_the_package() -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course with ps2, ps3, ps4 and ps6 released."""
+    """A course with ps2, ps3, ps4, ps6 and ps7 released."""
     # nbgrader runs alembic from PATH: the environment's bin first, as `make` has it
     saved = os.environ["PATH"]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
@@ -92,7 +92,7 @@ def course(tmp_path_factory):
     from autograder.coursedir import Course
 
     try:
-        for assignment in ("ps2", "ps3", "ps4", "ps6"):
+        for assignment in ("ps2", "ps3", "ps4", "ps6", "ps7"):
             shutil.copytree(
                 ROOT / "source_assignments" / assignment,
                 root / "source_assignments" / assignment,
@@ -364,7 +364,7 @@ def disguised(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.mark.parametrize("assignment", ["ps2", "ps3", "ps4", "ps6"])
+@pytest.mark.parametrize("assignment", ["ps2", "ps3", "ps4", "ps6", "ps7"])
 def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_path, assignment):
     """Every sample student wrote their own answers: no pair of them is flagged, and none took
     code from the course but the one who calls the package. A renamed and reordered copy of
