@@ -200,8 +200,9 @@ def test_the_cli_grades_the_ps1_class_in_parallel(graded) -> None:
     line = next(x for x in run.stdout.splitlines() if x.startswith("similarity:"))
     page = Path(line.rsplit(": ", 1)[1])
     assert page.name == "similarity.html" and page.is_file(), line
-    assert "answer(s) like the course's own code" in line  # bug_uses_package, at least
-    assert "bug_uses_package" in page.read_text()
+    # the two deliberate copies; calling the package (bug_uses_package) is not pasting its code
+    assert "2 pair(s) of submissions unusually alike, 0 answer(s) like the course's" in line
+    assert "copied_neighbour" in page.read_text() and "copied_numbers" in page.read_text()
 
 
 @pytest.mark.parametrize("assignment", CLASSES)

@@ -6,10 +6,11 @@ changed, comments added and independent lines swapped is a seeded copy; a studen
 ``affine_backward`` is the course package's own, renamed, took it from ``course/layers.py``.
 The renaming is a plain whole-word substitution, independent of copydetect.
 
-The whole sample classes of ps2, ps3, ps4, ps6 and ps7 are honest too (every student wrote their own
-answers): no pair of them is flagged, while a copy of each of them, made here with ``ast`` and
-``tokenize`` (every name the student bound renamed, independent statements and two methods
-swapped), is found next to its original.
+The whole sample classes of ps1, ps2, ps3, ps4, ps6 and ps7 are honest too (every student wrote
+their own answers): no pair of them is flagged, while a copy of each of them, made here with
+``ast`` and ``tokenize`` (every name the student bound renamed, independent statements and two
+methods swapped), is found next to its original. ps1's class has two deliberate copies, found next
+to the students they copied (:data:`COPIED_FROM`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import ast
 import builtins
 import inspect
 import io
+import itertools
 import keyword
 import os
 import re
@@ -36,6 +38,11 @@ from autograder import similarity
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "autograder" / "sample_class"
 SAMPLE = SAMPLES / "ps3"
+#: the sample students who copied a classmate, and whom: the similarity check must find them
+COPIED_FROM = {
+    "ps1": {"copied_neighbour": "correct", "copied_numbers": "rewritten"},
+    "ps5": {"copied_neighbour": "correct"},
+}
 
 
 def rename(code: str, names: dict[str, str]) -> str:
@@ -83,7 +90,7 @@ def from_the_package() -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course with ps2, ps3, ps4, ps6 and ps7 released."""
+    """A course with ps1, ps2, ps3, ps4, ps6 and ps7 released."""
     # nbgrader runs alembic from PATH: the environment's bin first, as `make` has it
     saved = os.environ["PATH"]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
@@ -92,7 +99,7 @@ def course(tmp_path_factory):
     from autograder.coursedir import Course
 
     try:
-        for assignment in ("ps2", "ps3", "ps4", "ps6", "ps7"):
+        for assignment in ("ps1", "ps2", "ps3", "ps4", "ps6", "ps7"):
             shutil.copytree(
                 ROOT / "source_assignments" / assignment,
                 root / "source_assignments" / assignment,
@@ -364,11 +371,12 @@ def disguised(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.mark.parametrize("assignment", ["ps2", "ps3", "ps4", "ps6", "ps7"])
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps6", "ps7"])
 def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_path, assignment):
-    """Every sample student wrote their own answers: no pair of them is flagged, and none took
-    code from the course but the one who calls the package. A renamed and reordered copy of
-    each of them is flagged against its original, and against nobody else."""
+    """Every sample student wrote their own answers: no pair of them is flagged (but a
+    deliberate copy and whom it copied), and none took code from the course but the one who
+    calls the package. A renamed and reordered copy of each of them is flagged against its
+    original, and against nobody else (but the copies of that original)."""
     originals = {
         p.stem: nbformat.read(p, as_version=4)
         for p in sorted((SAMPLES / assignment).glob("*.ipynb"))
@@ -383,11 +391,18 @@ def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_pa
         assert student_text(copies[f"{name}_copy"]) != student_text(originals[name])
     got = similarity.run(course, assignment, submit(tmp_path, {**originals, **copies}, assignment))
     students = [p for p in got.flagged if p.kind == "students"]
-    honest = [(p.a, p.b, round(p.share, 2)) for p in students if not p.a.endswith("_copy")
-              and not p.b.endswith("_copy")]  # fmt: skip
+
+    def whose(name: str) -> str:
+        """Whose work a submission is: a copy's original."""
+        name = name.removesuffix("_copy")
+        return COPIED_FROM.get(assignment, {}).get(name, name)
+
+    honest = [(p.a, p.b, round(p.share, 2)) for p in students if whose(p.a) != whose(p.b)]
     assert honest == []
     assert {frozenset((p.a, p.b)) for p in students} == {
-        frozenset((name, f"{name}_copy")) for name in copied
+        frozenset(pair)
+        for pair in itertools.combinations([*originals, *copies], 2)
+        if whose(pair[0]) == whose(pair[1])
     }
     for name in copied:
         assert _pair(got, name, f"{name}_copy").share > 0.7
