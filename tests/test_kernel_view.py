@@ -38,7 +38,10 @@ SOURCE = ROOT / "source_assignments"
 #: no loss or gradient), its loss curves are drawn from formulas, not from training, and its
 #: network of part (b) is given whole (no loss or layer of part (a) with it). A variant
 #: (``use_variant``, ``branch_inputs``, ``_rng``) makes inputs from the student's id: the checks
-#: of a variant stay in the grader.
+#: of a variant stay in the grader. ps5's variant makes only inputs too: ``_rng`` seeds the
+#: cases, ``grad_check_point`` gives the points where part (c)'s tests run the student's
+#: checker (``_POINTS``: the example's, whose gradients only the tests hold) and
+#: ``training_seeds`` part (d)'s split and seed (``_TRAINING``: the example's), no reference.
 APPROVED = {
     "ps1": {
         "KERNEL", "BINARY", "UNARY", "Value", "TYPE_CHECKING", "GraphCase", "describe",
@@ -62,6 +65,9 @@ APPROVED = {
         "KERNEL", "TEST_FUNCTIONS", "affine_case", "activation_case", "network_case",
         "kink_network_case", "digits_split", "predict", "accuracy", "_draw_params", "_keys",
         "_sizes",
+        # the student's variant: the id chooses inputs (course/variants.py), never an answer
+        "ASSIGNMENT", "variants", "use_variant", "_rng", "grad_check_point", "_POINTS",
+        "training_seeds", "_TRAINING",
     },
     "ps6": {
         "KERNEL", "BINARY", "UNARY", "random_graph", "micrograd_example", "_apply_float",

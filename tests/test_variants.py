@@ -4,7 +4,8 @@ notebook answered for another id, what the kernel gets of them, and a class grad
 The end-to-end test grades ps1 (hardened, ``--jobs 1``) for three students: alice, with her own
 answers; bob, whose notebook is alice's whole (her ``STUDENT_ID`` in it); and carol, with her
 own code but the numbers of part (b) typed from alice's notebook. Then alice's notebook graded as
-carol's fails with the message that names both ids.
+carol's fails with the message that names both ids. ps5's variant (the seeded cases, the points
+of part (c), the training runs of part (d)) is tested alike, and graded for alice and bob.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 
 import nbformat
+import numpy as np
 import pytest
 
 from course import variants
@@ -236,6 +238,130 @@ def test_a_class_graded_under_each_students_id(tmp_path: Path) -> None:
     assert kinds["bob"] == kinds["carol"] == {"variant"}
     assert not kinds["alice"] and not kinds["dave"]
     assert "answered for another student's variant" in result.problems()["bob"][0]
+
+
+# -- ps5: the cases, points and training runs of each student's variant ---------------------------
+
+
+SAMPLE5 = ROOT / "autograder" / "sample_class" / "ps5"
+
+
+def load_ps5() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "ps5_support_variants", ROOT / "source_assignments" / "ps5" / "ps5_support.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ps5s_example_variant_keeps_the_numbers_it_was_written_with(no_ids: None) -> None:
+    ps5 = load_ps5()
+    assert ps5.use_variant("").example
+    case = ps5.affine_case(11, 4, 3, 5)  # numpy's generator of seed 11, drawn in this order
+    rng = np.random.default_rng(11)
+    assert np.array_equal(case["A_prev"], rng.normal(size=(4, 5)))
+    assert np.array_equal(case["W"], rng.normal(size=(3, 4)))
+    assert ps5.grad_check_point("matrix").tolist() == [[1.0, -2.0, 0.5], [3.0, 0.0, -1.5]]
+    assert ps5.grad_check_point("column").tolist() == [[0.3], [-1.2], [2.0], [0.7]]
+    assert ps5.grad_check_point("vector").tolist() == [1.5, -0.5, 2.0, 0.8, -1.1]
+    assert ps5.grad_check_point("one entry").tolist() == [[2.5]]
+    assert [ps5.training_seeds(run) for run in range(3)] == [(0, 0), (1, 1), (2, 12345)]
+    assert ps5.variant_shapes("affine", [(1, 1, 1), (7, 1, 30)]) == [[1, 1, 1], [7, 1, 30]]
+    with pytest.raises(ValueError, match="kind is one of"):
+        ps5.grad_check_point("cube")
+
+
+def test_ps5s_numbers_are_each_students_own(no_ids: None) -> None:
+    ps5 = load_ps5()
+    example = ps5.network_case(81, [3, 4, 3], m=5)[0]
+    made = {}
+    for student in ("alice", "bob"):
+        ps5.use_variant(student)
+        X, y, params = ps5.network_case(81, [3, 4, 3], m=5)
+        assert X.shape == (3, 5) and y.shape == (5,) and params["W2"].shape == (3, 4)
+        made[student] = (X, ps5.grad_check_point("matrix"), ps5.training_seeds(1))
+        with variants.grading(student):  # the grader makes the same from the submission's id
+            assert np.array_equal(ps5.network_case(81, [3, 4, 3], m=5)[0], X)
+            assert ps5.training_seeds(1) == made[student][2]
+    (Xa, xa, ta), (Xb, xb, tb) = made["alice"], made["bob"]
+    assert not np.array_equal(Xa, Xb) and not np.array_equal(Xa, example)
+    assert not np.array_equal(xa, xb) and ta != tb
+    assert ps5.training_seeds(0) != ps5.training_seeds(1)  # bob's visible and hidden runs
+
+
+def test_ps5s_shapes_and_points_keep_what_the_tests_are_about(no_ids: None) -> None:
+    """The hidden tests' kinds survive every variant: the depths, a width or batch of 1, sizes
+    near the written ones; the points of part (c) have no entry 0 (the product's gradient)."""
+    ps5 = load_ps5()
+    written = [[3, 4, 7], [2, 3, 2, 1], [1, 2, 2, 2, 2, 4], [6, 3, 5, 4, 3, 10, 16]]
+    changed = 0
+    for k in range(100):
+        with variants.grading(f"student{k}"):
+            shapes = ps5.variant_shapes("depths", written)
+            for shape, base in zip(shapes, written):
+                assert len(shape) == len(base)
+                for n, b in zip(shape, base):
+                    assert n == 1 if b == 1 else max(2, b - b // 2) <= n <= b + b // 2
+            changed += shapes != written
+            for kind, size in (("matrix", (2, 3)), ("column", (4, 1)), ("vector", (5,))):
+                x = ps5.grad_check_point(kind)
+                assert x.shape == size and np.all(x != 0) and np.all(np.abs(x) <= 3)
+    assert changed > 90
+
+
+def test_ps5_fails_a_notebook_answered_for_another_id(no_ids: None) -> None:
+    ps5 = load_ps5()
+    with variants.grading("carol"):
+        ps5.check_variant("")
+        ps5.check_variant("Carol")
+        with pytest.raises(CheckFailure) as caught:
+            ps5.check_variant("alice")
+    assert caught.value.problem == "other_variant"
+    assert "variant of student id alice, but it was submitted as carol" in str(caught.value)
+
+
+def test_ps5s_kernel_gets_the_inputs_of_its_variant_and_no_check(tmp_path: Path) -> None:
+    from autograder.kernel_view import write
+
+    target = tmp_path / "ps5_support.py"
+    assert write(ROOT / "source_assignments" / "ps5" / "ps5_support.py", target, "ps5")
+    text = target.read_text()
+    for kept in ("def use_variant", "def _rng", "def grad_check_point", "def training_seeds"):
+        assert kept in text, kept
+    for graded in ("def check_variant", "def check_network", "def check_grad_check"):
+        assert graded not in text, graded
+
+
+@pytest.mark.slow
+def test_ps5_graded_under_each_students_id(tmp_path: Path) -> None:
+    """Hardened grading of ps5: alice's own notebook earns everything under her id's cases and
+    training runs; the same notebook submitted as bob's earns nothing and says whose it is."""
+    from autograder.coursedir import Course
+    from autograder.grading import grade
+    from autograder.release import release
+
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    shutil.copytree(ROOT / "source_assignments" / "ps5", root / "source_assignments" / "ps5")
+    course = Course(root)
+    assert release(course, ["ps5"]) == 0
+    nb = nbformat.read(SAMPLE5 / "correct.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.get("id") == "student-id"]
+    cell.source = 'STUDENT_ID = "alice"'
+    incoming = tmp_path / "incoming"
+    for student in ("alice", "bob"):
+        (incoming / student / "ps5").mkdir(parents=True)
+        nbformat.write(nb, incoming / student / "ps5" / "ps5.ipynb")
+    result = grade(course, "ps5", incoming, jobs=1, out=tmp_path / "out")
+    assert {s: result.table.row(s).total for s in ("alice", "bob")} == {"alice": 28, "bob": 0}
+    page = (tmp_path / "out" / "feedback" / "bob.html").read_text()
+    assert "answered for the variant of student id alice, but it was submitted as bob" in page
+    assert {f.kind for f in result.outcomes["bob"].findings} == {"variant"}
+    assert not result.outcomes["alice"].findings
 
 
 if __name__ == "__main__":  # pragma: no cover

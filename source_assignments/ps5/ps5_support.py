@@ -30,6 +30,12 @@ When your ``loss_and_grads`` is wrong only because a layer of part (a) is wrong 
 the network built from *your* layers), part (b) keeps its points: part (a)'s tests already
 charge that mistake.
 
+Your variant (``course/variants.py``): the seeded cases (:func:`affine_case`,
+:func:`activation_case`, :func:`network_case`, :func:`kink_network_case`), the points where part
+(c)'s tests run your checker (:func:`grad_check_point`) and the split and seed of part (d)'s
+training (:func:`training_seeds`) are made from your student id. Without an id (the *example*
+variant) they are the numbers the problem set was written with.
+
 The course modules are imported only by the functions that compute references: while the
 assignment is graded, the ones it forbids are not available in your kernel, and the example
 cases need none of them (:func:`digits_split` needs ``course.data``, which is allowed).
@@ -45,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from course import checks
+from course import checks, variants
 from course.checks import Points  # noqa: F401 (support.Points in the test cells)
 
 # code that computes the graded results for you: not allowed inside a student's function
@@ -78,6 +84,9 @@ FORBID_TRAINING = (
 # gets these (and what they need) only; the checks and the reference answers run in the grader
 # (see autograder/kernel_view.py)
 KERNEL = (
+    "use_variant",
+    "grad_check_point",
+    "training_seeds",
     "TEST_FUNCTIONS",
     "affine_case",
     "activation_case",
@@ -88,6 +97,7 @@ KERNEL = (
     "accuracy",
 )
 
+ASSIGNMENT = "ps5"
 Array = np.ndarray
 THRESHOLD = 0.95  # part (d): accuracy required on the held-out digits
 TRAIN_SECONDS = 40.0  # part (d): one training run; a hidden-test cell trains twice in 120 s
@@ -179,16 +189,98 @@ def _quietly(func: Callable, *args: Any, part: str, name: str) -> Any:
 
 
 # =================================================================================================
+# the student's variant (course/variants.py)
+# =================================================================================================
+
+
+def use_variant(student_id: str = "") -> variants.Variant:
+    """The notebook's variant, from ``STUDENT_ID`` (else the grader's id, else the JupyterHub
+    login, else the example variant); prints it."""
+    return variants.use(ASSIGNMENT, student_id)
+
+
+def _rng(seed: int) -> np.random.Generator:
+    """The generator of the case numbered ``seed``: the example variant's is the plain seeded
+    one (the cases the problem set was written with), a student's is made from the student's
+    variant."""
+    variant = variants.current(ASSIGNMENT)
+    return np.random.default_rng(seed) if variant.example else variant.rng(seed)
+
+
+def check_variant(student_id: object) -> None:
+    """While grading: fail a notebook whose ``STUDENT_ID`` is not the submission's id."""
+    __tracebackhide__ = True
+    variants.check_stated(ASSIGNMENT, student_id)
+
+
+def variant_shapes(purpose: str, shapes: Sequence[Sequence[int]]) -> list[list[int]]:
+    """The sizes of a test's random cases in the variant: ``shapes`` as written in the example
+    variant; in a student's, every size above 1 drawn again around it (from half of it, at
+    least 2, to one and a half times it), and every 1 kept (one unit, one example: the edge
+    cases the tests are about)."""
+    variant = variants.current(ASSIGNMENT)
+    if variant.example:
+        return [list(shape) for shape in shapes]
+    rng = variant.rng(f"shapes {purpose}")
+    return [
+        [n if n <= 1 else int(rng.integers(max(2, n - n // 2), n + n // 2 + 1)) for n in shape]
+        for shape in shapes
+    ]
+
+
+#: the points of part (c)'s tests in the example variant, by kind
+_POINTS = {
+    "matrix": [[1.0, -2.0, 0.5], [3.0, 0.0, -1.5]],
+    "column": [[0.3], [-1.2], [2.0], [0.7]],
+    "vector": [1.5, -0.5, 2.0, 0.8, -1.1],
+    "one entry": [[2.5]],
+}
+
+
+def grad_check_point(kind: str = "matrix") -> Array:
+    """A point ``x`` where part (c)'s tests run your ``grad_check``, in your variant: a
+    ``"matrix"`` (2, 3), a ``"column"`` (4, 1), a ``"vector"`` (5,) or ``"one entry"`` (1, 1).
+    In a student's variant the entries are halves from -3 to 3 (tenths from -2 to 2 in the
+    column), none of them 0."""
+    if kind not in _POINTS:
+        raise ValueError(f"kind is one of {', '.join(map(repr, _POINTS))}; got {kind!r}")
+    variant = variants.current(ASSIGNMENT)
+    example = np.array(_POINTS[kind], dtype=np.float64)
+    if variant.example:
+        return example
+    rng = variant.rng(f"point {kind}")
+    top, step = (20, 10.0) if kind == "column" else (6, 2.0)
+    size = rng.integers(1, top + 1, size=example.shape) * rng.choice([-1, 1], size=example.shape)
+    return size / step
+
+
+#: part (d)'s digits split and training seed of each test run in the example variant
+_TRAINING = {0: (0, 0), 1: (1, 1), 2: (2, 12345)}
+
+
+def training_seeds(run: int = 0) -> tuple[int, int]:
+    """``(data_seed, train_seed)`` of part (d)'s test run ``run`` in your variant (run 0: the
+    visible test): the test trains ``train(X_train, y_train, seed=train_seed)`` on
+    ``digits_split(data_seed)``."""
+    variant = variants.current(ASSIGNMENT)
+    if variant.example:
+        return _TRAINING[run]
+    data_seed, train_seed = variant.rng(f"training {run}").integers(0, 1_000_000, size=2)
+    return int(data_seed), int(train_seed)
+
+
+# =================================================================================================
 # part (a): the layers
 # =================================================================================================
 
 
 def affine_case(seed: int, n_prev: int, n: int, m: int) -> dict[str, Array]:
-    """A seeded layer: ``A_prev (n_prev, m)``, ``W (n, n_prev)``, ``b (n, 1)``, ``dZ (n, m)``.
+    """A seeded layer (in your variant): ``A_prev (n_prev, m)``, ``W (n, n_prev)``, ``b (n,
+    1)``, ``dZ (n, m)``.
 
     ``dZ`` is scaled like a real ``dJ/dZ`` of a mean cost (it contains the ``1/m``).
     """
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     return {
         "A_prev": rng.normal(size=(n_prev, m)),
         "W": rng.normal(size=(n, n_prev)),
@@ -200,8 +292,9 @@ def affine_case(seed: int, n_prev: int, n: int, m: int) -> dict[str, Array]:
 def activation_case(
     seed: int, n: int, m: int, scale: float = 2.0, *, margin: float = 1e-3
 ) -> dict[str, Array]:
-    """Seeded pre-activations ``Z (n, m)`` (none within ``margin`` of 0) and ``dA (n, m)``."""
-    rng = np.random.default_rng(seed)
+    """Seeded pre-activations ``Z (n, m)`` (none within ``margin`` of 0) and ``dA (n, m)``, in
+    your variant."""
+    rng = _rng(seed)
     Z = rng.uniform(-scale, scale, size=(n, m))
     Z = np.where(np.abs(Z) < margin, margin * np.sign(Z + 0.5 * margin), Z)
     return {"Z": Z, "dA": rng.normal(size=(n, m)) / m}
@@ -523,8 +616,8 @@ def _pre_activations(X: Array, params: Mapping[str, Array]) -> list[Array]:
 def network_case(
     seed: int, sizes: Sequence[int], m: int, *, margin: float = 1e-3, scale: float = 1.0
 ) -> tuple[Array, Array, dict[str, Array]]:
-    """Seeded ``X (n_0, m)``, labels ``y (m,)`` and parameters ``W1, b1, ..., WL, bL`` of the
-    network ``sizes = [n_0, n_1, ..., n_L]``; no hidden pre-activation within ``margin`` of 0,
+    """Seeded ``X (n_0, m)``, labels ``y (m,)`` and parameters ``W1, b1, ..., WL, bL`` (in your
+    variant) of the network ``sizes = [n_0, n_1, ..., n_L]``; no hidden pre-activation within ``margin`` of 0,
     and some units on and some off in every hidden layer where there is more than one entry.
 
     Away from the ReLU's kink, centred finite differences are exact enough to check every
@@ -532,7 +625,7 @@ def network_case(
     multiplies the output layer's weights (large logits).
     """
     sizes = _sizes(sizes, m)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     for _ in range(1000):
         X = rng.normal(size=(sizes[0], m))
         params = _draw_params(rng, sizes)
@@ -554,9 +647,9 @@ def kink_network_case(
     seed: int, sizes: Sequence[int], m: int
 ) -> tuple[Array, Array, dict[str, Array]]:
     """A case where some pre-activations of the first hidden layer are exactly 0 (small whole
-    numbers), on the ReLU's kink."""
+    numbers), on the ReLU's kink; seeded, in your variant."""
     sizes = _sizes(sizes, m)
-    rng = np.random.default_rng(seed)
+    rng = _rng(seed)
     for _ in range(1000):
         X = rng.integers(-2, 3, size=(sizes[0], m)).astype(np.float64)
         W1 = rng.integers(-1, 2, size=(sizes[1], sizes[0])).astype(np.float64)
