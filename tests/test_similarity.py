@@ -6,10 +6,10 @@ changed, comments added and independent lines swapped is a seeded copy; a studen
 ``affine_backward`` is the course package's own, renamed, took it from ``course/layers.py``.
 The renaming is a plain whole-word substitution, independent of copydetect.
 
-The whole sample classes of ps2, ps3, ps4, ps6 and ps7 are honest too (every student wrote their own
-answers): no pair of them is flagged, while a copy of each of them, made here with ``ast`` and
-``tokenize`` (every name the student bound renamed, independent statements and two methods
-swapped), is found next to its original.
+The whole sample classes of ps2, ps3, ps4, ps5, ps6 and ps7 are honest too (every student wrote
+their own answers): no pair of them is flagged, while a copy of each of them, made here with
+``ast`` and ``tokenize`` (every name the student bound renamed, independent statements and two
+methods swapped), is found next to its original.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def from_the_package() -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course with ps2, ps3, ps4, ps6 and ps7 released."""
+    """A course with ps2, ps3, ps4, ps5, ps6 and ps7 released."""
     # nbgrader runs alembic from PATH: the environment's bin first, as `make` has it
     saved = os.environ["PATH"]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
@@ -92,7 +92,7 @@ def course(tmp_path_factory):
     from autograder.coursedir import Course
 
     try:
-        for assignment in ("ps2", "ps3", "ps4", "ps6", "ps7"):
+        for assignment in ("ps2", "ps3", "ps4", "ps5", "ps6", "ps7"):
             shutil.copytree(
                 ROOT / "source_assignments" / assignment,
                 root / "source_assignments" / assignment,
@@ -364,30 +364,46 @@ def disguised(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.mark.parametrize("assignment", ["ps2", "ps3", "ps4", "ps6", "ps7"])
+@pytest.mark.parametrize("assignment", ["ps2", "ps3", "ps4", "ps5", "ps6", "ps7"])
 def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_path, assignment):
     """Every sample student wrote their own answers: no pair of them is flagged, and none took
     code from the course but the one who calls the package. A renamed and reordered copy of
-    each of them is flagged against its original, and against nobody else."""
+    each of them is flagged against its original, and against nobody else. A copier of the
+    class (``copied_*``, a classmate's notebook handed in as it is) is flagged against that
+    classmate and the classmate's copy only."""
     originals = {
         p.stem: nbformat.read(p, as_version=4)
         for p in sorted((SAMPLES / assignment).glob("*.ipynb"))
     }
+    copiers = {
+        name: next(o for o, other in originals.items() if not o.startswith("copied_")
+                   and student_text(other) == student_text(nb))
+        for name, nb in originals.items() if name.startswith("copied_")
+    }  # fmt: skip
     # who wrote code of their own: names beyond the parameters of the release's stubs (not
     # blank, nor ps6's student who only imports the package)
     given = _names(originals["blank"])
-    copied = [name for name, nb in originals.items() if len(_names(nb) - given) >= 5]
-    assert len(copied) >= len(originals) - 2
+    copied = [
+        name
+        for name, nb in originals.items()
+        if name not in copiers and len(_names(nb) - given) >= 5
+    ]
+    assert len(copied) >= len(originals) - len(copiers) - 2
     copies = {f"{name}_copy": disguised(originals[name]) for name in copied}
     for name in copied:
         assert student_text(copies[f"{name}_copy"]) != student_text(originals[name])
     got = similarity.run(course, assignment, submit(tmp_path, {**originals, **copies}, assignment))
     students = [p for p in got.flagged if p.kind == "students"]
-    honest = [(p.a, p.b, round(p.share, 2)) for p in students if not p.a.endswith("_copy")
-              and not p.b.endswith("_copy")]  # fmt: skip
+    honest = [
+        (p.a, p.b, round(p.share, 2)) for p in students if not {p.a, p.b} & {*copies, *copiers}
+    ]
     assert honest == []
     assert {frozenset((p.a, p.b)) for p in students} == {
         frozenset((name, f"{name}_copy")) for name in copied
+    } | {
+        frozenset((copier, f"{whose}{end}"))
+        for copier, whose in copiers.items()
+        for end in ("", "_copy")
     }
     for name in copied:
         assert _pair(got, name, f"{name}_copy").share > 0.7
