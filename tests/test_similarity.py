@@ -6,11 +6,11 @@ changed, comments added and independent lines swapped is a seeded copy; a studen
 ``affine_backward`` is the course package's own, renamed, took it from ``course/layers.py``.
 The renaming is a plain whole-word substitution, independent of copydetect.
 
-The whole sample classes of ps1, ps2, ps3, ps4, ps6 and ps7 are honest too (every student wrote
+The whole sample classes of ps1 to ps7 are honest too (every student wrote
 their own answers): no pair of them is flagged, while a copy of each of them, made here with
 ``ast`` and ``tokenize`` (every name the student bound renamed, independent statements and two
-methods swapped), is found next to its original. ps1's class has two deliberate copies, found next
-to the students they copied (:data:`COPIED_FROM`).
+methods swapped), is found next to its original. ps1's and ps5's classes have deliberate copies,
+found next to the students they copied (:data:`COPIED_FROM`).
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def from_the_package() -> nbformat.NotebookNode:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course with ps1, ps2, ps3, ps4, ps6 and ps7 released."""
+    """A course with ps1 to ps7 released."""
     # nbgrader runs alembic from PATH: the environment's bin first, as `make` has it
     saved = os.environ["PATH"]
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{saved}"
@@ -99,7 +99,7 @@ def course(tmp_path_factory):
     from autograder.coursedir import Course
 
     try:
-        for assignment in ("ps1", "ps2", "ps3", "ps4", "ps6", "ps7"):
+        for assignment in ("ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7"):
             shutil.copytree(
                 ROOT / "source_assignments" / assignment,
                 root / "source_assignments" / assignment,
@@ -371,7 +371,7 @@ def disguised(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps6", "ps7"])
+@pytest.mark.parametrize("assignment", ["ps1", "ps2", "ps3", "ps4", "ps5", "ps6", "ps7"])
 def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_path, assignment):
     """Every sample student wrote their own answers: no pair of them is flagged (but a
     deliberate copy and whom it copied), and none took code from the course but the one who
@@ -381,11 +381,17 @@ def test_the_sample_class_is_honest_and_a_disguised_copy_is_found(course, tmp_pa
         p.stem: nbformat.read(p, as_version=4)
         for p in sorted((SAMPLES / assignment).glob("*.ipynb"))
     }
+    copiers = COPIED_FROM.get(assignment, {})
+    assert {name for name in originals if name.startswith("copied_")} == set(copiers)
     # who wrote code of their own: names beyond the parameters of the release's stubs (not
     # blank, nor ps6's student who only imports the package)
     given = _names(originals["blank"])
-    copied = [name for name, nb in originals.items() if len(_names(nb) - given) >= 5]
-    assert len(copied) >= len(originals) - 2
+    copied = [
+        name
+        for name, nb in originals.items()
+        if name not in copiers and len(_names(nb) - given) >= 5
+    ]
+    assert len(copied) >= len(originals) - len(copiers) - 2
     copies = {f"{name}_copy": disguised(originals[name]) for name in copied}
     for name in copied:
         assert student_text(copies[f"{name}_copy"]) != student_text(originals[name])
