@@ -188,7 +188,17 @@ def check_stated(assignment: str, stated: object) -> None:
 
     # the grader's id; in a kernel of plain nbgrader autograde, the one it was given
     graded = _GRADING[-1].student_id if _GRADING else os.environ.get(GRADER_ENV, "").strip()
-    if not graded or not isinstance(stated, str) or not stated.strip():
+    if not graded:
+        return
+    if not isinstance(stated, str):  # a number or a list would switch this check off
+        raise CheckFailure(
+            f'STUDENT_ID should be your id as text, in quotes (or "" to leave it unstated), '
+            f"but it is {type(stated).__name__} {str(stated)[:60]!r}. Write STUDENT_ID = "
+            f'"{graded}" and run the notebook again.',
+            name="STUDENT_ID",
+            problem="other_variant",
+        )
+    if not stated.strip():
         return
     if normalize(stated) != normalize(graded):
         raise CheckFailure(

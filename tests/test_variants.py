@@ -366,3 +366,19 @@ def test_ps5_graded_under_each_students_id(tmp_path: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+@pytest.mark.parametrize("stated", [0, 7.5, None, ["alice"], {"id": "alice"}])
+def test_a_stated_id_that_is_not_text_fails_instead_of_switching_the_check_off(
+    no_ids: None, stated: object
+) -> None:
+    """The kernel sends STUDENT_ID as any plain value: a number or a list must not turn the
+    check of the stated id off (a review's copied notebook scored 16 and 20 of 20 that way)."""
+    ps1, ps5 = load_ps1(), load_ps5()
+    with variants.grading("carol"):
+        for support in (ps1, ps5):
+            with pytest.raises(CheckFailure) as caught:
+                support.check_variant(stated)
+            assert caught.value.problem == "other_variant"
+            assert "STUDENT_ID should be your id as text" in str(caught.value)
+    variants.check_stated("ps1", 0)  # in a kernel where nothing is graded: nothing to check
